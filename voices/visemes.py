@@ -151,15 +151,17 @@ def mouth_track(visemes, *, sample_rate: int, fps: float, n_frames: int,
     total = np.zeros(n_frames)
     acc = np.zeros((n_frames, 4))
     for start, end, label, weight in segs:
-        if end < t[0] - REACH_S or start > t[-1] + REACH_S:
+        lo, hi = np.searchsorted(t, start - REACH_S), np.searchsorted(t, end + REACH_S)
+        if lo >= hi:
             continue
-        dist = np.maximum(np.maximum(start - t, t - end), 0.0)
+        near = t[lo:hi]
+        dist = np.maximum(np.maximum(start - near, near - end), 0.0)
         dom = np.where(dist < REACH_S, np.exp(-0.5 * (dist / SPREAD_S) ** 2), 0.0)
         dom *= DOMINANCE.get(label, 1.0)
         target = TARGETS.get(label, TARGETS["E"])
         vec = np.array([target.open, target.wide, target.round, target.bite]) * weight
-        total += dom
-        acc += dom[:, None] * vec[None, :]
+        total[lo:hi] += dom
+        acc[lo:hi] += dom[:, None] * vec[None, :]
     shapes = acc / np.maximum(total, 1e-9)[:, None]
     shapes[total <= 1e-9] = 0.0
     shapes = np.clip(shapes, 0.0, 1.0)
