@@ -67,16 +67,22 @@ def _even(value: float) -> int:
     return max(2, int(round(value / 2)) * 2)
 
 
-def presenter_box(width: int, height: int, position: str = "right") -> Box:
+def presenter_box(width: int, height: int, position: str = "right", *,
+                  canvas_width: int | None = None, canvas_height: int | None = None) -> Box:
     """Where the presenter canvas goes: full program height, 3:4 (0.75 x height wide), aligned
     right or left inside the 5% title-safe margin, or centred. Where a 3:4 canvas of full height
-    does not fit (portrait programs), it takes the full width, keeps 3:4 and stands at the bottom."""
+    does not fit (portrait programs), it takes the full width, keeps 3:4 and stands at the bottom.
+    An animator with a canvas size of its own passes it in; that canvas stands at the bottom."""
     if position not in POSITIONS:
         raise AnchorError(f"presenter position: {position!r} is not one of {', '.join(POSITIONS)}")
     w, h = _even(0.75 * height), height
     if w > width:
         w = width - width % 2
         h = min(height, _even(w / 0.75))
+    if canvas_width is not None or canvas_height is not None:
+        w, h = int(canvas_width or w), int(canvas_height or h)
+        if w <= 0 or h <= 0:
+            raise AnchorError(f"presenter canvas: {w}x{h} has no area")
     margin = round(0.05 * width)
     if position == "center" or w + 2 * margin > width:
         x = (width - w) // 2
@@ -123,10 +129,16 @@ def _studio_backdrop(colour: tuple[int, int, int], width: int, height: int,
 
 
 class Studio:
-    """Composes program frames (HxWx3 uint8 RGB) at width x height."""
+    """Composes program frames (HxWx3 uint8 RGB) at width x height.
+
+    `presenter_box` is where the presenter canvas sits (the animator renders at that size; the
+    studio does not scale it). `background` is a colour '#rrggbb' or an image path (scaled to
+    cover). The AI-generated label (`label_text`, or the language's default) is always shown.
+    """
 
     def __init__(self, *, width: int, height: int, presenter_box: Box, background: str,
-                 language: str, label_text: str | None = None, title: str = ""):
+                 language: str, label_text: str | None = None, title: str = "",
+                 subtitles: bool = True):
         if width < 64 or height < 64:
             raise AnchorError(f"studio size: {width}x{height} is too small (at least 64x64)")
         if language not in LANGUAGES:
@@ -140,6 +152,7 @@ class Studio:
         self.language = language
         self.label_text = (label_text or DEFAULT_LABELS[language]).strip()
         self.title = title.strip()
+        self.subtitles = subtitles            # False: no subtitle line (e.g. sidecar files only)
         self.fonts = FontBook()
         # Geometry shared by the overlays: the 5% title-safe margins and a size unit.
         self._short = min(self.width, self.height)
@@ -233,7 +246,7 @@ class Studio:
         wanted = {
             "strap": ((state.headline.strip(), state.source.strip(), state.segment.strip())
                       if state.headline.strip() else None),
-            "subtitle": state.subtitle.strip() or None,
+            "subtitle": (state.subtitle.strip() or None) if self.subtitles else None,
             "card": state.product,
         }
         draw = {"strap": self._draw_strap, "subtitle": self._draw_subtitle, "card": self._draw_card}
@@ -284,7 +297,8 @@ class Studio:
         h = round(0.06 * self._short)
         pad = round(0.45 * h)
         bar = max(3, round(0.12 * h))
-        text = ellipsize(self.title, font, 0.3 * self.width)
+        room = self.width - 2 * self._mx - self._label_box.w - bar - 2 * pad - round(0.03 * self.width)
+        text = ellipsize(self.title, font, max(min(0.3 * self.width, room), h))
         w = bar + 2 * pad + round(text_width(font, text))
         canvas = Canvas(w, h)
         canvas.rounded_rect(0, 0, w, h, 0.18 * h, (8, 14, 26), 0.62)
@@ -331,8 +345,7 @@ class Studio:
         canvas.rounded_rect(0, 0, w, h, 0.012 * self._short, (6, 10, 18), 0.66)
         first = pad_y + (line_h - (ascent + descent)) / 2 + ascent
         for i, line in enumerate(lines):
-            canvas.text(line, font, (w - text_width(font, line)) / 2, first + i * line_h, WHITE,
-                        shadow=0.0015 * self._short)
+            canvas.text(line, font, (w - text_width(font, line)) / 2, first + i * line_h, WHITE)
         return Sprite(canvas.rgba(), (self.width - w) // 2, self.height - self._my - h)
 
     def _draw_strap(self, content: tuple[str, str, str]) -> Sprite:

@@ -270,6 +270,17 @@ def test_presenter_placement():
     tall = presenter_box(720, 1280, "right")
     assert tall.x >= 0 and tall.x + tall.w <= 720 and tall.y + tall.h == 1280
     assert abs(tall.w / tall.h - 0.75) < 0.01
+    own = presenter_box(1280, 720, "left", canvas_width=500, canvas_height=700)
+    assert (own.x, own.y, own.w, own.h) == (64, 20, 500, 700)
+
+
+def test_subtitles_can_be_switched_off():
+    on, off = make_studio(), make_studio(subtitles=False)
+    base = Layer(np.zeros((on.presenter_box.h, on.presenter_box.w, 4), np.uint8))
+    state = ProgramState(subtitle="Good evening, and welcome.")
+    lower = slice(on.height // 2, None)
+    assert ink(on.compose(PresenterFrame(base), state), lower).sum() > 500
+    assert ink(off.compose(PresenterFrame(base), state), lower).sum() == 0
 
 
 @pytest.mark.parametrize("kwargs,needle", [
