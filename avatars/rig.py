@@ -16,7 +16,7 @@ from anchor.errors import AvatarError
 RIG_VERSION = 1
 MIN_FACE_HEIGHT = 96      # pixels from the top of the forehead to the chin in the source photo
 MAX_SIDE = 1024           # the framed portrait is at most this many pixels on its longer side
-FACE_SHARE = 1 / 4.5      # framing: the face is at least this share of the portrait's height
+FACE_SHARE = 1 / 5        # framing: the face is at least this share of the portrait's height
 
 # Lip contours run from the image-left mouth corner to the image-right one.
 LIPS_OUTER_UPPER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
