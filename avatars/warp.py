@@ -25,7 +25,7 @@ from avatars.rig import Rig
 
 CAVITY_TOP = np.array([34, 8, 12], np.float32)       # RGB, the shadow under the upper teeth
 CAVITY_BOTTOM = np.array([104, 30, 38], np.float32)  # RGB, tongue
-TEETH = np.array([234, 229, 218], np.float32)         # RGB, off-white
+TEETH = np.array([226, 218, 204], np.float32)         # RGB, off-white
 LASHES = np.array([45, 32, 30], np.float32)           # RGB, the closed lid's lash line
 LID_WARP = 0.35   # share of a blink done by warping the lid; a painted lid does the rest
 SHAPES = ("open", "wide", "round", "bite", "smile", "blink")
@@ -409,7 +409,7 @@ class PhotoAnimator:
         top, bottom = float(upper[:, 1].min()), float(lower[:, 1].max())
         v = _smooth((yy - top) / max(bottom - top, 1.0))[..., None]
         cavity = (CAVITY_TOP + (CAVITY_BOTTOM - CAVITY_TOP) * v) * side
-        teeth = TEETH * (0.75 + 0.25 * side)
+        teeth = TEETH * (0.65 + 0.35 * side)
         region = patch[by0:by1, bx0:bx1].astype(np.float32)
         a = (mouth * show)[..., None]
         region = region + (cavity - region) * a
