@@ -72,7 +72,7 @@ def draw_head(sk: Sketch, st: PresenterStyle) -> None:
     sk.paint(back, st.hair_dark)
     sk.tint(subtract(back, sk.shift(sk.blur(back, 14), -6, -10)), (28, 16, 13), 0.6)
     # neck, drawn in the patch so it follows the head; faded into the base's neck below
-    neck = sk.polygon([(340, 330), (410, 330), (413, 470), (337, 470)])
+    neck = sk.polygon([(338, 330), (412, 330), (415, 470), (335, 470)])
     sk.paint(neck, st.skin)
     face = sk.polygon(face_outline())
     sk.tint(intersect(neck, sk.blur(sk.shift(face, 0, 16), 9)), st.skin_shade, 0.9)
@@ -108,8 +108,12 @@ def draw_head(sk: Sketch, st: PresenterStyle) -> None:
                 [(318, 112), (292, 150), (276, 200)]):
         sk.paint(intersect(sk.stroke(spline(pts, closed=False), 1.8), front), st.hair_dark, 0.6)
     for pts in ([(240, 180), (232, 260), (244, 340), (262, 396)],
-                [(510, 180), (520, 260), (512, 340), (494, 398)]):
+                [(510, 180), (520, 260), (512, 340), (494, 398)],
+                [(252, 200), (246, 280), (256, 350), (286, 404)],
+                [(498, 200), (506, 280), (498, 350), (470, 406)]):
         sk.paint(intersect(sk.stroke(spline(pts, closed=False), 2.0), back), st.hair, 0.7)
+    for pts in ([(236, 230), (236, 300), (250, 370)], [(514, 230), (516, 300), (502, 370)]):
+        sk.tint(intersect(sk.blur(sk.stroke(spline(pts, closed=False), 8), 4), back), st.hair_light, 0.45)
 
 
 def draw_cheeks(sk: Sketch, st: PresenterStyle, expression: str) -> None:
@@ -224,8 +228,8 @@ def draw_mouth(sk: Sketch, st: PresenterStyle, open_: float, wide: float, round_
 # ---------------------------------------------------------------- body
 
 def _torso() -> list:
-    right = [(412, 438), (466, 456), (522, 478), (548, 504), (558, 548), (556, 650), (548, 800),
-             (552, 1010)]
+    right = [(414, 438), (470, 454), (528, 474), (560, 500), (574, 540), (570, 640), (552, 800),
+             (554, 1010)]
     return spline(right + mirror(right, CX)[::-1], steps=6)
 
 
@@ -243,9 +247,11 @@ def draw_body(sk: Sketch, st: PresenterStyle, arms: tuple[ArmJoints, ArmJoints])
         _upper_arm(sk, st, arm)
     sk.paint(torso, st.jacket)
     sk.tint(subtract(torso, sk.blur(sk.shift(torso, -16, -6), 16)), st.jacket_shade, 0.8)
+    for arm in arms:
+        _arm_crease(sk, st, arm)
     shirt = sk.polygon([(330, 440), (420, 440), (CX, 780)])
     sk.paint(shirt, st.shirt)
-    neck = sk.polygon([(339, 330), (411, 330), (414, 444), (CX, 506), (336, 444)])
+    neck = sk.polygon([(337, 330), (413, 330), (416, 444), (CX, 506), (334, 444)])
     sk.paint(neck, st.skin)
     sk.tint(subtract(neck, sk.blur(sk.shift(neck, -8, 0), 6)), st.skin_shade, 0.7)
     sk.tint(intersect(neck, sk.blur(sk.ellipse(CX, 440, 40, 14), 10)), st.skin_shade, 0.35)
@@ -272,9 +278,16 @@ def draw_body(sk: Sketch, st: PresenterStyle, arms: tuple[ArmJoints, ArmJoints])
 
 
 def _upper_arm(sk: Sketch, st: PresenterStyle, arm: ArmJoints) -> None:
-    m = sk.stroke([arm.shoulder, arm.elbow], [80, 68])
+    m = sk.stroke([arm.shoulder, arm.elbow], [84, 70])
     sk.paint(m, st.jacket)
     sk.tint(subtract(m, sk.blur(sk.shift(m, -14, 0), 10)), st.jacket_shade, 0.8)
+
+
+def _arm_crease(sk: Sketch, st: PresenterStyle, arm: ArmJoints) -> None:
+    (sx, sy), (ex, ey) = arm.shoulder, arm.elbow
+    side = 1 if sx > CX else -1
+    pts = [(sx - side * 30 + (ex - sx) * t, sy + 40 + (ey - sy - 40) * t) for t in (0.1, 0.5, 0.9)]
+    sk.paint(sk.blur(sk.stroke(spline(pts, closed=False), 2.2), 1.0), st.jacket_shade, 0.9)
 
 
 def _forearm(sk: Sketch, st: PresenterStyle, arm: ArmJoints) -> None:

@@ -17,7 +17,7 @@ Point = tuple[float, float]
 
 MIDLINE = 375.0
 UPPER_ARM = 215.0
-FOREARM = 205.0
+FOREARM = 190.0
 PALM = 72.0
 FINGERS = (  # (offset across the knuckle line from the hand's axis, proximal, distal lengths)
     (-22.0, 36.0, 28.0),   # index
@@ -38,8 +38,8 @@ class ArmPose:
     wrist:    bend of the hand toward the midline (+);
     finger_curl: 0 straight .. 1 a loose fist (all four fingers);
     thumb:    spread of the thumb from the index side of the hand."""
-    shoulder: float = 12.0
-    elbow: float = 76.0
+    shoulder: float = 6.0
+    elbow: float = 64.0
     wrist: float = 12.0
     finger_curl: float = 0.15
     thumb: float = 20.0
@@ -63,7 +63,7 @@ class ArmJoints:
 
 def shoulder_point(side: int) -> Point:
     """side: -1 for the presenter's right (viewer's left), +1 for the left."""
-    return (MIDLINE + side * 160.0, 540.0)
+    return (MIDLINE + side * 158.0, 540.0)
 
 
 def _step(p: Point, side: int, angle: float, length: float) -> Point:
