@@ -156,7 +156,10 @@ def mouth_track(visemes, *, sample_rate: int, fps: float, n_frames: int,
             continue
         near = t[lo:hi]
         dist = np.maximum(np.maximum(start - near, near - end), 0.0)
-        dom = np.where(dist < REACH_S, np.exp(-0.5 * (dist / SPREAD_S) ** 2), 0.0)
+        # silence reaches no further than its own interval: the mouth stays open to the end
+        # of a sound and closes after it, never before
+        reach = REACH_S if label != "sil" else 1e-9
+        dom = np.where(dist < reach, np.exp(-0.5 * (dist / SPREAD_S) ** 2), 0.0)
         dom *= DOMINANCE.get(label, 1.0)
         target = TARGETS.get(label, TARGETS["E"])
         vec = np.array([target.open, target.wide, target.round, target.bite]) * weight

@@ -1,0 +1,125 @@
+"""Wiring: a validated show becomes its parts (rewriter, voices, animator, studio) and a stream
+of program items. The only place where voices, avatars and streaming meet."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from functools import lru_cache
+import logging
+from typing import Callable, Iterator
+
+import voices
+from anchor.errors import AnchorError
+from anchor.media import Pause, Utterance
+from anchor.program import Program, Spoken, spoken_stream
+from anchor.rewriter import RulesRewriter
+from anchor.show import NewsSegment, ProductSegment, Show
+from anchor.studio import ProductCard, ProgramState, Studio, presenter_box
+from avatars.base import Animator
+
+log = logging.getLogger(__name__)
+BUILTIN_AVATAR = "presenter"
+CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "¥", "RMB": "¥",
+                  "HKD": "HK$", "AUD": "A$", "CAD": "C$"}
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    width: int
+    height: int
+    fps: int
+
+
+def program_format(show: Show, *, width: int | None = None, height: int | None = None,
+                   fps: int | None = None) -> Format:
+    layout = show.layout
+    return Format(width or layout.width, height or layout.height, fps or layout.fps)
+
+
+def make_animator(name: str, *, height: int, fps: int, seed: int) -> Animator:
+    if name == BUILTIN_AVATAR:
+        from avatars.presenter import IllustratedPresenter
+        return IllustratedPresenter(height=height, fps=fps, seed=seed)
+    from avatars.pack import load_pack
+    from avatars.warp import PhotoAnimator
+    return PhotoAnimator(load_pack(name), height=height, fps=fps, seed=seed)
+
+
+def check_avatar(name: str) -> None:
+    if name != BUILTIN_AVATAR:
+        from avatars.pack import load_pack
+        load_pack(name)
+
+
+def voice_names(show: Show) -> dict[str, str]:
+    """The voice for each language the show speaks, checked up front: the show's voice where it
+    speaks that language, the language's default voice otherwise."""
+    known = {v.name: v for v in voices.catalog()}
+    if show.voice and show.voice not in known:
+        raise AnchorError(f"{show.path}: voice: unknown voice '{show.voice}' "
+                          f"(known: {', '.join(sorted(known))})")
+    chosen = known.get(show.voice or "")
+    languages = {show.language} | {s.language for s in show.segments if getattr(s, "language", None)}
+    return {language: chosen.name if chosen and chosen.language == language
+            else voices.default_voice(language) for language in languages}
+
+
+def price_text(price: Decimal, currency: str) -> str:
+    sign = CURRENCY_SIGNS.get(currency.upper())
+    amount = f"{price:,.2f}" if price != price.to_integral() else f"{price:,.0f}"
+    return f"{sign}{amount}" if sign else f"{amount} {currency.upper()}"
+
+
+def segment_state(segment) -> ProgramState:
+    if isinstance(segment, NewsSegment):
+        return ProgramState(headline=segment.headline, source=segment.source or "")
+    if isinstance(segment, ProductSegment):
+        return ProgramState(product=ProductCard(segment.name, price_text(segment.price, segment.currency)))
+    return ProgramState()
+
+
+def script(show: Show, *, passes: int | None = 1, warn: Callable[[str], None] = log.warning,
+           first_pass: int = 0) -> Iterator[tuple[Utterance | Pause, ProgramState]]:
+    """The show read by the rules rewriter, pass after pass (passes=None: forever), each item
+    with the on-screen state of its segment."""
+    names = voice_names(show)
+    rewriter = RulesRewriter(seed=show.seed, ids=itertools.count(1), warn=warn,
+                             source_name=str(show.path))
+    for pass_index in itertools.islice(itertools.count(first_pass), passes):
+        said = 0
+        for segment in show.segments:
+            language = getattr(segment, "language", None) or show.language
+            state = segment_state(segment)
+            for item in rewriter.utterances(segment, language=language, voice=names[language],
+                                            pass_index=pass_index):
+                said += isinstance(item, Utterance)
+                yield item, state
+        if not said:
+            raise AnchorError(f"{show.path}: nothing to say: no segment has speakable text")
+
+
+@lru_cache(maxsize=8)
+def _voice(name: str) -> voices.Voice:
+    return voices.load_voice(name)
+
+
+def voice_for(utterance: Utterance) -> voices.Voice:
+    return _voice(utterance.voice)
+
+
+def production(show: Show, fmt: Format, *, avatar: str | None = None, limit_s: float | None = None,
+               passes: int | None = 1, warn: Callable[[str], None] = log.warning
+               ) -> tuple[Program, Iterator[Spoken]]:
+    """Everything needed to perform a show: the program and its speech, `passes` times through
+    the show (None: looping until `limit_s`)."""
+    animator = make_animator(avatar or show.avatar, height=fmt.height, fps=fmt.fps, seed=show.seed)
+    layout = show.layout
+    box = presenter_box(fmt.width, fmt.height, layout.presenter, canvas_width=animator.width,
+                        canvas_height=animator.height)
+    studio = Studio(width=fmt.width, height=fmt.height, presenter_box=box,
+                    background=layout.background, language=show.language,
+                    label_text=layout.label, title=show.title,
+                    subtitles=layout.subtitles)
+    program = Program(animator=animator, studio=studio, fps=fmt.fps, limit_s=limit_s)
+    return program, spoken_stream(script(show, passes=passes, warn=warn), voice_for)

@@ -1,0 +1,134 @@
+"""The program: a show turned into timed program items (audio, video frames, captions).
+
+Speech is made one utterance at a time and placed on the one timeline (program samples at
+PROGRAM_RATE); video frame n covers samples [n * PROGRAM_RATE / fps, (n + 1) * ...). Nothing holds
+more than one utterance ahead, so memory does not grow with the length of the show.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from anchor.errors import AnchorError
+from anchor.media import (PROGRAM_RATE, AudioBlock, Caption, FaceDrive, Pause, Utterance,
+                          VideoFrame, Viseme)
+from anchor.studio import ProgramState, Studio
+from avatars.base import Animator
+from voices import mouth_track
+from voices.base import Voice
+
+LEAD_IN_MS = 400     # the presenter settles before the first word
+TAIL_MS = 800        # and holds a moment after the last
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Spoken:
+    """One utterance (or pause) as program audio with its mouth timing and on-screen state."""
+    pcm: np.ndarray                    # mono int16 at PROGRAM_RATE
+    visemes: tuple[Viseme, ...]
+    state: ProgramState
+    emotion: str = "neutral"
+    caption: str = ""
+    language: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class _FrameSlot:
+    pts: int
+    state: ProgramState
+
+
+class Program:
+    """Turns a stream of Spoken into program items: AudioBlock, Caption and VideoFrame, in
+    timeline order (audio and captions of an utterance come before its frames)."""
+
+    def __init__(self, *, animator: Animator, studio: Studio, fps: int,
+                 limit_s: float | None = None):
+        self.animator, self.studio, self.fps = animator, studio, fps
+        self.limit = None if limit_s is None else round(limit_s * PROGRAM_RATE)
+        self.samples = 0      # program audio placed so far
+        self.frames = 0       # video frames placed so far
+
+    def frame_start(self, n: int) -> int:
+        return n * PROGRAM_RATE // self.fps
+
+    def items(self, spoken: Iterable[Spoken]) -> Iterator[AudioBlock | Caption | VideoFrame]:
+        pending: deque = deque()
+        time_base = Fraction(1, self.fps)
+        for frame in self.animator.frames(self._drives(spoken, pending)):
+            while not isinstance(pending[0], _FrameSlot):
+                yield pending.popleft()
+            slot = pending.popleft()
+            yield VideoFrame(self.studio.compose(frame, slot.state), slot.pts, time_base)
+        yield from pending
+
+    def _drives(self, spoken: Iterable[Spoken], pending: deque) -> Iterator[FaceDrive]:
+        for item in spoken:
+            start, pcm = self.samples, item.pcm
+            if self.limit is not None:
+                pcm = pcm[:max(0, self.limit - start)]
+                if len(pcm) == 0:
+                    return
+            end = start + len(pcm)
+            self.samples = end
+            pending.append(AudioBlock(pcm, start))
+            if item.caption:
+                pending.append(Caption(item.caption, start, end, item.language))
+            first = self.frames
+            last = math.ceil(end * self.fps / PROGRAM_RATE)     # frames that start before `end`
+            if last <= first:
+                continue
+            shapes = mouth_track(item.visemes, sample_rate=PROGRAM_RATE, fps=self.fps,
+                                 n_frames=last - first, start_sample=self.frame_start(first) - start)
+            speaking = bool(item.visemes)
+            for n, mouth in zip(range(first, last), shapes):
+                self.frames = n + 1
+                pending.append(_FrameSlot(n, item.state))
+                yield FaceDrive(mouth=mouth, expression=item.emotion, speaking=speaking)
+
+
+def silence(ms: int, state: ProgramState, emotion: str = "neutral") -> Spoken:
+    return Spoken(np.zeros(ms * PROGRAM_RATE // 1000, np.int16), (), state, emotion)
+
+
+def speak(voice: Voice, utterance: Utterance, state: ProgramState) -> Spoken | None:
+    """All of an utterance's speech as one Spoken at the program rate; None if it made no sound."""
+    pcms, visemes, offset = [], [], 0
+    for chunk in voice.synthesize(utterance):
+        if chunk.sample_rate != PROGRAM_RATE:
+            raise ValueError(f"voice {voice.info.name} gave {chunk.sample_rate} Hz, "
+                             f"the program needs {PROGRAM_RATE}")
+        pcms.append(chunk.pcm)
+        visemes.extend(replace(v, start=v.start + offset, end=v.end + offset) for v in chunk.visemes)
+        offset += len(chunk.pcm)
+    if not offset:
+        return None
+    return Spoken(np.concatenate(pcms), tuple(visemes), replace(state, subtitle=utterance.subtitle),
+                  utterance.emotion, utterance.subtitle, utterance.language)
+
+
+def spoken_stream(items: Iterable[tuple[Utterance | Pause, ProgramState]],
+                  voice_for: Callable[[Utterance], Voice]) -> Iterator[Spoken]:
+    """Rewriter output with its on-screen state → Spoken, with a lead-in and a tail of silence."""
+    emotion, state = "neutral", ProgramState()
+    first, said = True, False
+    for item, state in items:
+        if first:
+            yield silence(LEAD_IN_MS, replace(state, subtitle=""))
+            first = False
+        if isinstance(item, Pause):
+            yield silence(item.ms, replace(state, subtitle=""), emotion)
+            continue
+        emotion = item.emotion
+        spoken = speak(voice_for(item), item, state)
+        if spoken is not None:
+            said = True
+            yield spoken
+    if not said:
+        raise AnchorError("nothing to say: the voice made no sound for any of the show's text")
+    yield silence(TAIL_MS, replace(state, subtitle=""), emotion)

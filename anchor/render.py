@@ -1,0 +1,102 @@
+"""`anchor render`: a show performed once into an MP4 with SRT and WebVTT subtitles beside it."""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import anchor
+from anchor.errors import OutputError
+from anchor.media import PROGRAM_RATE, AudioBlock, VideoFrame
+from anchor.pipeline import Format, check_avatar, production, voice_names
+from anchor.show import Show
+from streaming import AIGCLabel, Mp4Sink, SubtitleSink, Tee
+
+
+@dataclass(frozen=True, slots=True)
+class RenderReport:
+    outputs: tuple[Path, ...]
+    frames: int
+    seconds: float        # of program
+    wall: float           # seconds it took
+
+    @property
+    def speed(self) -> float:
+        return self.seconds / self.wall if self.wall else float("inf")
+
+
+def subtitle_paths(output: Path) -> tuple[Path, Path]:
+    return output.with_suffix(".srt"), output.with_suffix(".vtt")
+
+
+def render(show: Show, output: Path, fmt: Format, *, avatar: str | None = None,
+           limit_s: float | None = None, passes: int | None = 1, preset: str = "veryfast",
+           warn: Callable[[str], None] = logging.getLogger(__name__).warning,
+           progress: Callable[[float, int], None] | None = None) -> RenderReport:
+    """Render `show` to `output`. Everything is checked before the first byte is written; on any
+    failure no output (video or subtitles) is left behind."""
+    if not output.parent.is_dir():
+        raise OutputError(f"{output}: directory {output.parent} does not exist")
+    voice_names(show)
+    check_avatar(avatar or show.avatar)
+    program, speech = production(show, fmt, avatar=avatar, limit_s=limit_s, passes=passes,
+                                 warn=warn)
+    label = AIGCLabel(producer=f"Anchor {anchor.__version__}", produce_id=uuid.uuid4().hex)
+    srt, vtt = subtitle_paths(output)
+    sink = Tee(Mp4Sink(output, width=fmt.width, height=fmt.height, fps=fmt.fps, label=label,
+                       preset=preset, title=show.title),
+               SubtitleSink(srt, fmt="srt"), SubtitleSink(vtt, fmt="vtt"))
+    started, frames, samples = time.perf_counter(), 0, 0
+    try:
+        for item in program.items(speech):
+            sink.write(item)
+            if isinstance(item, VideoFrame):
+                frames += 1
+            elif isinstance(item, AudioBlock):
+                samples = item.pts + len(item.pcm)
+                if progress:
+                    progress(samples / PROGRAM_RATE, frames)
+        sink.close()
+    except BaseException:
+        sink.abort()
+        raise
+    return RenderReport((output, srt, vtt), frames, samples / PROGRAM_RATE,
+                        time.perf_counter() - started)
+
+
+class ProgressLine:
+    """A one-line progress display on stderr: program time rendered and speed."""
+
+    def __init__(self, total_s: float | None, stream=sys.stderr):
+        self.total, self.stream = total_s, stream
+        self.started = time.perf_counter()
+        self.live = stream.isatty()
+
+    def __call__(self, seconds: float, frames: int) -> None:
+        if not self.live:
+            return
+        wall = time.perf_counter() - self.started
+        speed = seconds / wall if wall > 0 else 0.0
+        if self.total:
+            done = min(1.0, seconds / self.total)
+            bar = "#" * round(30 * done) + "-" * (30 - round(30 * done))
+            head = f"[{bar}] {100 * done:3.0f}%"
+        else:
+            head = "rendering"
+        self.stream.write(f"\r{head}  {clock(seconds)}  {frames} frames  {speed:4.1f}x real time ")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.live:
+            self.stream.write("\r" + " " * 78 + "\r")
+            self.stream.flush()
+
+
+def clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

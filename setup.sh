@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Sets Anchor up on a fresh Debian/Ubuntu machine: system packages, then a virtualenv in .venv.
+#   bash setup.sh          the product (embedded defaults: espeak-ng voice, drawn presenter)
+#   bash setup.sh --test   plus what the tests need
+set -euo pipefail
+cd "$(dirname "$0")"
+
+apt_packages=(fonts-noto-cjk fonts-dejavu-core)   # CJK subtitles; Latin fallback
+
+missing=()
+for p in "${apt_packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+    echo "setup: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+extras=""
+[ "${1:-}" = "--test" ] && extras="[test]"
+.venv/bin/pip install -q -e ".${extras}"
+echo "setup: ready (.venv/bin/anchor)"

@@ -1,0 +1,56 @@
+"""Fakes of our own interfaces, for pipeline tests only: every other test uses the real parts."""
+from __future__ import annotations
+
+import numpy as np
+
+from anchor.media import (PROGRAM_RATE, AudioChunk, FaceDrive, Layer, PresenterFrame, Utterance,
+                          Viseme)
+from voices.base import VoiceInfo
+
+WORD_MS, GAP_MS = 200, 250
+
+
+class FakeVoice:
+    """Each word is a 200 ms tone with an "aa" viseme, followed by 250 ms of silence."""
+
+    def __init__(self, name: str = "fake", language: str = "en"):
+        self.info = VoiceInfo(name, language, "fake")
+        self.sample_rate = PROGRAM_RATE
+
+    def synthesize(self, utterance: Utterance):
+        word, gap = WORD_MS * PROGRAM_RATE // 1000, GAP_MS * PROGRAM_RATE // 1000
+        pieces, visemes, at = [], [], 0
+        for _ in utterance.text.split():
+            t = np.arange(word) / PROGRAM_RATE
+            pieces += [(8000 * np.sin(2 * np.pi * 220 * t)).astype(np.int16), np.zeros(gap, np.int16)]
+            visemes.append(Viseme("aa", at, at + word))
+            at += word + gap
+        if pieces:
+            yield AudioChunk(utterance.id, np.concatenate(pieces), PROGRAM_RATE, visemes=tuple(visemes))
+
+
+class FakeAnimator:
+    """The patch's single pixel carries the mouth opening (0..255); drives are recorded."""
+
+    width, height = 4, 4
+
+    def __init__(self):
+        self.base = Layer(np.zeros((4, 4, 4), np.uint8))
+        self.drives: list[FaceDrive] = []
+
+    def frames(self, drives):
+        for drive in drives:
+            self.drives.append(drive)
+            patch = np.full((1, 1, 4), round(255 * drive.mouth.open), np.uint8)
+            yield PresenterFrame(self.base, Layer(patch))
+
+
+class FakeStudio:
+    """A 1x1 'picture' whose value is the patch pixel; states are recorded."""
+
+    def __init__(self):
+        self.states = []
+
+    def compose(self, frame: PresenterFrame, state):
+        self.states.append(state)
+        return frame.patch.image[:, :, :3].copy()

@@ -1,0 +1,82 @@
+"""The program timeline: audio, captions and frames placed on one sample clock (fake parts)."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from anchor.errors import AnchorError
+from anchor.media import PROGRAM_RATE, AudioBlock, Caption, Pause, Utterance, VideoFrame
+from anchor.program import LEAD_IN_MS, TAIL_MS, Program, spoken_stream
+from anchor.studio import ProgramState
+from fakes import GAP_MS, WORD_MS, FakeAnimator, FakeStudio, FakeVoice
+
+FPS = 25
+
+
+def run(items, *, limit_s=None):
+    voice, animator, studio = FakeVoice(), FakeAnimator(), FakeStudio()
+    program = Program(animator=animator, studio=studio, fps=FPS, limit_s=limit_s)
+    out = list(program.items(spoken_stream(items, lambda u: voice)))
+    return out, animator, studio
+
+
+def utterance(i, text, **kw):
+    return Utterance(i, text, "en", "fake", caption=text.upper(), **kw)
+
+
+def test_frames_cover_the_audio_exactly_and_pts_are_consecutive():
+    state = ProgramState(headline="H")
+    out, animator, _ = run([(utterance(1, "one two three"), state), (Pause(500), state),
+                            (utterance(2, "four"), state)])
+    audio = [i for i in out if isinstance(i, AudioBlock)]
+    frames = [i for i in out if isinstance(i, VideoFrame)]
+    # audio blocks are contiguous on the timeline
+    at = 0
+    for block in audio:
+        assert block.pts == at
+        at += len(block.pcm)
+    words = 4 * (WORD_MS + GAP_MS)
+    assert at == (LEAD_IN_MS + words + 500 + TAIL_MS) * PROGRAM_RATE // 1000
+    assert [f.pts for f in frames] == list(range(len(frames)))
+    assert len(frames) == math.ceil(at * FPS / PROGRAM_RATE)
+    assert len(animator.drives) == len(frames)
+
+
+def test_mouth_opens_only_while_words_sound():
+    import numpy as np
+    out, animator, _ = run([(utterance(1, "a b c"), ProgramState())])
+    frames = [i for i in out if isinstance(i, VideoFrame)]
+    pcm = np.concatenate([a.pcm for a in out if isinstance(a, AudioBlock)]).astype(float)
+    per = PROGRAM_RATE // FPS
+    silent = [not np.any(pcm[n * per:(n + 1) * per]) for n in range(len(frames))]
+    for f in frames:
+        n, opening = f.pts, int(f.image[0, 0, 0])
+        if all(silent[max(0, n - 1):n + 2]):    # silent, and so are its neighbours
+            assert opening < 13, f"mouth open in silent frame {n}"
+        if not any(silent[max(0, n - 1):n + 2]):
+            assert opening > 100, f"mouth closed in voiced frame {n}"
+    assert any(not s for s in silent)
+
+
+def test_captions_span_their_utterance_and_carry_the_written_text():
+    out, _, studio = run([(utterance(1, "one two"), ProgramState()), (utterance(2, "three"), ProgramState())])
+    captions = [i for i in out if isinstance(i, Caption)]
+    assert [c.text for c in captions] == ["ONE TWO", "THREE"]
+    assert captions[0].start == LEAD_IN_MS * PROGRAM_RATE // 1000
+    assert captions[0].end == captions[1].start
+    assert any(s.subtitle == "ONE TWO" for s in studio.states)
+    assert studio.states[0].subtitle == ""          # nothing on screen during the lead-in
+
+
+def test_limit_cuts_audio_and_video_at_the_same_time():
+    out, _, _ = run([(utterance(1, " ".join(["w"] * 40)), ProgramState())], limit_s=3.0)
+    audio = sum(len(i.pcm) for i in out if isinstance(i, AudioBlock))
+    frames = [i for i in out if isinstance(i, VideoFrame)]
+    assert audio == 3 * PROGRAM_RATE
+    assert len(frames) == 3 * FPS
+
+
+def test_a_show_with_nothing_to_say_is_an_error():
+    with pytest.raises(AnchorError, match="nothing to say"):
+        run([(utterance(1, ""), ProgramState())])
