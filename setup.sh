@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 apt_packages=(fonts-noto-cjk fonts-dejavu-core)   # CJK subtitles; Latin fallback
+if [ "${1:-}" = "--test" ]; then
+    # a real browser for the player page, a real RTMP server for the push tests
+    apt_packages+=(chromium nginx libnginx-mod-rtmp)
+fi
 
 missing=()
 for p in "${apt_packages[@]}"; do
