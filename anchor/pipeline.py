@@ -3,25 +3,22 @@ of program items. The only place where voices, avatars and streaming meet."""
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
-from decimal import Decimal
-from functools import lru_cache
 import logging
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Iterator
 
 import voices
 from anchor.errors import AnchorError
 from anchor.media import Pause, Utterance
 from anchor.program import Program, Spoken, spoken_stream
-from anchor.rewriter import RulesRewriter
+from anchor.rewriter import RulesRewriter, written_price
 from anchor.show import NewsSegment, ProductSegment, Show
 from anchor.studio import ProductCard, ProgramState, Studio, presenter_box
 from avatars.base import Animator
 
 log = logging.getLogger(__name__)
 BUILTIN_AVATAR = "presenter"
-CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "¥", "RMB": "¥",
-                  "HKD": "HK$", "AUD": "A$", "CAD": "C$"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,17 +62,12 @@ def voice_names(show: Show) -> dict[str, str]:
             else voices.default_voice(language) for language in languages}
 
 
-def price_text(price: Decimal, currency: str) -> str:
-    sign = CURRENCY_SIGNS.get(currency.upper())
-    amount = f"{price:,.2f}" if price != price.to_integral() else f"{price:,.0f}"
-    return f"{sign}{amount}" if sign else f"{amount} {currency.upper()}"
-
-
-def segment_state(segment) -> ProgramState:
+def segment_state(segment, language: str) -> ProgramState:
     if isinstance(segment, NewsSegment):
         return ProgramState(headline=segment.headline, source=segment.source or "")
     if isinstance(segment, ProductSegment):
-        return ProgramState(product=ProductCard(segment.name, price_text(segment.price, segment.currency)))
+        price = written_price(segment.price, segment.currency, language)
+        return ProgramState(product=ProductCard(segment.name, price))
     return ProgramState()
 
 
@@ -90,7 +82,7 @@ def script(show: Show, *, passes: int | None = 1, warn: Callable[[str], None] = 
         said = 0
         for segment in show.segments:
             language = getattr(segment, "language", None) or show.language
-            state = segment_state(segment)
+            state = segment_state(segment, language)
             for item in rewriter.utterances(segment, language=language, voice=names[language],
                                             pass_index=pass_index):
                 said += isinstance(item, Utterance)
@@ -108,18 +100,23 @@ def voice_for(utterance: Utterance) -> voices.Voice:
     return _voice(utterance.voice)
 
 
-def production(show: Show, fmt: Format, *, avatar: str | None = None, limit_s: float | None = None,
-               passes: int | None = 1, warn: Callable[[str], None] = log.warning
-               ) -> tuple[Program, Iterator[Spoken]]:
-    """Everything needed to perform a show: the program and its speech, `passes` times through
-    the show (None: looping until `limit_s`)."""
+def stage(show: Show, fmt: Format, *, avatar: str | None = None) -> tuple[Animator, Studio]:
+    """The presenter and the studio around it, for one program format."""
     animator = make_animator(avatar or show.avatar, height=fmt.height, fps=fmt.fps, seed=show.seed)
     layout = show.layout
     box = presenter_box(fmt.width, fmt.height, layout.presenter, canvas_width=animator.width,
                         canvas_height=animator.height)
     studio = Studio(width=fmt.width, height=fmt.height, presenter_box=box,
                     background=layout.background, language=show.language,
-                    label_text=layout.label, title=show.title,
-                    subtitles=layout.subtitles)
+                    label_text=layout.label, title=show.title, subtitles=layout.subtitles)
+    return animator, studio
+
+
+def production(show: Show, fmt: Format, *, avatar: str | None = None, limit_s: float | None = None,
+               passes: int | None = 1, warn: Callable[[str], None] = log.warning
+               ) -> tuple[Program, Iterator[Spoken]]:
+    """Everything needed to perform a show: the program and its speech, `passes` times through
+    the show (None: looping until `limit_s`)."""
+    animator, studio = stage(show, fmt, avatar=avatar)
     program = Program(animator=animator, studio=studio, fps=fmt.fps, limit_s=limit_s)
     return program, spoken_stream(script(show, passes=passes, warn=warn), voice_for)

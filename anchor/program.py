@@ -45,12 +45,15 @@ class _FrameSlot:
 
 class Program:
     """Turns a stream of Spoken into program items: AudioBlock, Caption and VideoFrame, in
-    timeline order (audio and captions of an utterance come before its frames)."""
+    timeline order. Audio comes in one block per video frame, just ahead of that frame, so an
+    utterance can be cut between any two frames: when `generation()` changes, the utterance
+    being placed stops at the next frame boundary (a live interruption)."""
 
     def __init__(self, *, animator: Animator, studio: Studio, fps: int,
-                 limit_s: float | None = None):
+                 limit_s: float | None = None, generation: Callable[[], int] = lambda: 0):
         self.animator, self.studio, self.fps = animator, studio, fps
         self.limit = None if limit_s is None else round(limit_s * PROGRAM_RATE)
+        self.generation = generation
         self.samples = 0      # program audio placed so far
         self.frames = 0       # video frames placed so far
 
@@ -69,27 +72,33 @@ class Program:
 
     def _drives(self, spoken: Iterable[Spoken], pending: deque) -> Iterator[FaceDrive]:
         for item in spoken:
+            generation = self.generation()
             start, pcm = self.samples, item.pcm
             if self.limit is not None:
                 pcm = pcm[:max(0, self.limit - start)]
                 if len(pcm) == 0:
                     return
             end = start + len(pcm)
-            self.samples = end
-            pending.append(AudioBlock(pcm, start))
             if item.caption:
                 pending.append(Caption(item.caption, start, end, item.language))
             first = self.frames
             last = math.ceil(end * self.fps / PROGRAM_RATE)     # frames that start before `end`
-            if last <= first:
+            if last <= first:                                   # too short to reach a new frame
+                pending.append(AudioBlock(pcm, start))
+                self.samples = end
                 continue
             shapes = mouth_track(item.visemes, sample_rate=PROGRAM_RATE, fps=self.fps,
                                  n_frames=last - first, start_sample=self.frame_start(first) - start)
             speaking = bool(item.visemes)
             for n, mouth in zip(range(first, last), shapes):
-                self.frames = n + 1
+                a0 = start if n == first else self.frame_start(n)
+                a1 = end if n == last - 1 else self.frame_start(n + 1)
+                pending.append(AudioBlock(pcm[a0 - start:a1 - start], a0))
                 pending.append(_FrameSlot(n, item.state))
+                self.samples, self.frames = a1, n + 1
                 yield FaceDrive(mouth=mouth, expression=item.emotion, speaking=speaking)
+                if self.generation() != generation:
+                    break
 
 
 def silence(ms: int, state: ProgramState, emotion: str = "neutral") -> Spoken:

@@ -80,3 +80,26 @@ def test_limit_cuts_audio_and_video_at_the_same_time():
 def test_a_show_with_nothing_to_say_is_an_error():
     with pytest.raises(AnchorError, match="nothing to say"):
         run([(utterance(1, ""), ProgramState())])
+
+
+def test_a_new_generation_cuts_the_utterance_at_a_frame_boundary():
+    voice, animator, studio = FakeVoice(), FakeAnimator(), FakeStudio()
+    generation = [0]
+
+    def bump_after_frames():
+        return generation[0] + (1 if len(animator.drives) >= 20 else 0)
+
+    program = Program(animator=animator, studio=studio, fps=FPS, generation=bump_after_frames)
+    long = utterance(1, " ".join(["w"] * 30))            # 13.5 s if spoken to the end
+    out = list(program.items(spoken_stream([(long, ProgramState()), (utterance(2, "next"), ProgramState())],
+                                           lambda u: voice)))
+    audio = [i for i in out if isinstance(i, AudioBlock)]
+    at = 0
+    for block in audio:                                   # still one gapless timeline
+        assert block.pts == at
+        at += len(block.pcm)
+    captions = [i for i in out if isinstance(i, Caption)]
+    per = PROGRAM_RATE // FPS
+    assert captions[1].text == "NEXT"
+    assert captions[1].start % per == 0                   # the next utterance starts on a frame boundary
+    assert captions[1].start < 3 * PROGRAM_RATE          # long before the first would have ended
