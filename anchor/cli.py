@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from anchor.errors import AnchorError
@@ -42,8 +44,21 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be a number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line with exit code 2, like every other bad input."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="anchor", description="An engine for AI presenters: a written "
+    p = _Parser(prog="anchor", description="An engine for AI presenters: a written "
                                 "show becomes a lip-synced, AI-labelled presenter video.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -68,6 +83,24 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--consent", required=True, type=Path,
                    help="a text file recording the depicted person's consent")
     c.add_argument("--force", action="store_true", help="replace an existing pack of that name")
+
+    lv = sub.add_parser("live", help="run a live channel: a player page, WebRTC (WHEP) viewers, "
+                        "comments, a control API and optional RTMP/WHIP pushes")
+    lv.add_argument("show", nargs="?", default="demo-shop",
+                    help="show file or demo show name (default: demo-shop)")
+    lv.add_argument("--port", type=_port, default=8080, help="HTTP port (default: 8080)")
+    lv.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default: 127.0.0.1; 0.0.0.0 for every interface)")
+    lv.add_argument("--ice-host", action="append", dest="ice_hosts", metavar="ADDR",
+                    help="an address WebRTC viewers reach this machine at (repeatable; "
+                         "default: every local interface address)")
+    lv.add_argument("--token", help="bearer token of the control API (default: $ANCHOR_TOKEN; "
+                    "without one the control API is disabled)")
+    lv.add_argument("--push", action="append", default=[], metavar="URL",
+                    help="push the program to rtmp://... or a WHIP http(s):// URL (repeatable)")
+    lv.add_argument("--avatar", help="avatar pack name, or 'presenter' (default: the show's)")
+    lv.add_argument("--size", type=_size, help="program size, e.g. 1280x720 (default: the show's)")
+    lv.add_argument("--fps", type=_fps, help="frames per second (default: the show's, 25)")
 
     sub.add_parser("voices", help="list the voices and their languages")
     sub.add_parser("avatars", help="list the avatar packs")
@@ -110,6 +143,57 @@ def _render(args) -> int:
     return 0
 
 
+def _live(args) -> int:
+    import asyncio
+    import os
+
+    from anchor.pipeline import check_avatar, program_format
+    from anchor.show import load_show
+
+    path = _show_path(args.show)
+    show = load_show(path)                    # a bad show stops here, before the port is bound
+    if args.avatar:
+        check_avatar(args.avatar)
+    width, height = args.size or (None, None)
+    fmt = program_format(show, width=width, height=height, fps=args.fps)
+    token = args.token or os.environ.get("ANCHOR_TOKEN") or None
+    if token is None:
+        warn("no --token or ANCHOR_TOKEN: the control API is disabled")
+    asyncio.run(_serve_live(path, fmt, args, token))
+    return 0
+
+
+async def _serve_live(path: Path, fmt, args, token: str | None) -> None:
+    import asyncio
+    import signal
+
+    from aiohttp import web
+
+    from anchor.channel import Channel
+    from anchor.server import make_app
+
+    channel = Channel(path, fmt=fmt, ice_hosts=args.ice_hosts, push=args.push, avatar=args.avatar)
+    await channel.start()
+    runner = web.AppRunner(make_app(channel, token=token), access_log=None)
+    try:
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, args.host, args.port).start()
+        except OSError as e:
+            raise AnchorError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        print(f"Anchor live: open http://{host}:{args.port}/", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        print("anchor: stopping the channel", file=sys.stderr)
+    finally:
+        await runner.cleanup()
+        await channel.stop()
+
+
 def _show_path(text: str) -> Path:
     """A show file, or the name of a demo show ("demo-news")."""
     from anchor.show import demo_show_path, list_demo_shows
@@ -123,10 +207,27 @@ def _show_path(text: str) -> Path:
 
 def _avatar(args) -> int:
     from avatars.pack import create_pack
-    pack = create_pack(args.portrait, name=args.name, consent=args.consent, overwrite=args.force)
+    with _native_logs_hidden():
+        pack = create_pack(args.portrait, name=args.name, consent=args.consent,
+                           overwrite=args.force)
     print(f"created avatar '{pack.name}' in {pack.path}; use it with --avatar {pack.name} "
           f"or 'avatar: {pack.name}' in a show")
     return 0
+
+
+@contextmanager
+def _native_logs_hidden():
+    """MediaPipe's native code (TFLite, absl) logs straight to file descriptor 2; keep those
+    lines off the terminal so that the user sees our one-line result or error only."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _voices(args) -> int:
@@ -152,7 +253,7 @@ def _shows(args) -> int:
     return 0
 
 
-COMMANDS = {"render": _render, "avatar": _avatar, "voices": _voices, "avatars": _avatars,
+COMMANDS = {"render": _render, "live": _live, "avatar": _avatar, "voices": _voices, "avatars": _avatars,
             "shows": _shows}
 
 if __name__ == "__main__":

@@ -1,0 +1,344 @@
+"""The channel's HTTP face: the player page, WHEP viewers, the page's WebSocket, comments, the
+control API (bearer token), health, metrics and the OpenAPI description.
+
+`make_app(channel, token=...)` builds an aiohttp application around one live channel. Every
+handler runs on the event loop thread, like the channel's own methods. An unexpected error in a
+handler is logged and answered with 500; it never reaches the channel.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import re
+import secrets
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+
+from anchor.errors import AnchorError
+from anchor.openapi import openapi
+from streaming.webrtc import whep_routes
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "streaming" / "static"
+CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css",
+                 ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
+STATIC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.(?:html|js|css|svg|png|ico)")
+
+MAX_BODY = 64 * 1024          # bytes: an SDP offer is a few kB, a JSON command far less
+MAX_WS_MESSAGE = 16 * 1024    # bytes: larger WebSocket frames end that connection (1009)
+MAX_SAY_CHARS = 2000
+METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+WHEP = "/whep"
+
+CHANNEL = web.AppKey("channel", object)
+TOKEN = web.AppKey("token", object)
+SOCKETS = web.AppKey("sockets", set)
+
+
+def make_app(channel, *, token: str | None) -> web.Application:
+    """The HTTP application of one live channel. `token`: the control API's bearer token; with
+    None the control API answers 403 to everyone."""
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[_errors, _control_auth])
+    app[CHANNEL] = channel
+    app[TOKEN] = token or None
+    app[SOCKETS] = set()
+    r = app.router
+    r.add_get("/", _index)
+    r.add_get("/static/{name}", _static)
+    app.add_routes(whep_routes(channel.viewers, WHEP))   # POST, DELETE and PATCH (405)
+    r.add_route("OPTIONS", WHEP, _whep_options)
+    r.add_route("OPTIONS", WHEP + "/{viewer_id}", _whep_options)
+    r.add_get("/ws", _websocket)
+    r.add_post("/api/comments", _post_comment)
+    r.add_post("/api/control/say", _say)
+    r.add_post("/api/control/skip", _simple("skip"))
+    r.add_post("/api/control/pause", _simple("pause"))
+    r.add_post("/api/control/resume", _simple("resume"))
+    r.add_post("/api/control/reload", _reload)
+    r.add_get("/api/control/pushes", _pushes)
+    r.add_post("/api/control/pushes", _add_push)
+    r.add_delete("/api/control/pushes/{id}", _remove_push)
+    r.add_get("/healthz", _health)
+    r.add_get("/metrics", _metrics)
+    r.add_get("/openapi.json", _openapi)
+    app.on_response_prepare.append(_whep_cors)
+    app.on_shutdown.append(_close_sockets)
+    return app
+
+
+# --- middlewares ---------------------------------------------------------------------------
+
+@web.middleware
+async def _errors(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return _problem(500, "internal error (logged on the server)")
+
+
+@web.middleware
+async def _control_auth(request: web.Request, handler):
+    if request.path.startswith("/api/control/"):
+        token = request.app[TOKEN]
+        if token is None:
+            return _problem(403, "the control API is disabled: start the channel with --token "
+                                 "or ANCHOR_TOKEN")
+        given = request.headers.get("Authorization", "")
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(),
+                                                                 token.encode()):
+            response = _problem(401, "a valid bearer token is needed")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="anchor"'
+            return response
+    return await handler(request)
+
+
+def _problem(status: int, message: str, **extra) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+# --- the player page -----------------------------------------------------------------------
+
+async def _index(request: web.Request) -> web.StreamResponse:
+    return _static_file("index.html")
+
+
+async def _static(request: web.Request) -> web.StreamResponse:
+    return _static_file(request.match_info["name"])
+
+
+def _static_file(name: str) -> web.Response:
+    if not STATIC_NAME.fullmatch(name):
+        raise web.HTTPNotFound()
+    path = (STATIC_DIR / name).resolve()
+    if path.parent != STATIC_DIR or not path.is_file():
+        raise web.HTTPNotFound()
+    kind = CONTENT_TYPES[path.suffix]
+    charset = "utf-8" if kind.startswith("text/") or kind.endswith("+xml") else None
+    return web.Response(body=path.read_bytes(), content_type=kind, charset=charset,
+                        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
+
+# --- WHEP ----------------------------------------------------------------------------------
+
+# POST /whep and DELETE /whep/{viewer_id} are streaming.webrtc's own handlers (whep_routes):
+# 201 + Location + answer, 400 malformed SDP, 413 too large, 415 wrong type, 503 channel full.
+# Here only the CORS preflight, so that WHEP players served from other origins can connect.
+WHEP_CORS = {"Access-Control-Allow-Origin": "*",
+             "Access-Control-Allow-Methods": "POST, DELETE, OPTIONS",
+             "Access-Control-Allow-Headers": "Content-Type, Authorization",
+             "Access-Control-Expose-Headers": "Location"}
+
+
+async def _whep_options(request: web.Request) -> web.Response:
+    return web.Response(status=204, headers={**WHEP_CORS, "Accept-Post": "application/sdp"})
+
+
+async def _whep_cors(request: web.Request, response: web.StreamResponse) -> None:
+    if request.path == WHEP or request.path.startswith(WHEP + "/"):
+        for name, value in WHEP_CORS.items():
+            response.headers.setdefault(name, value)
+
+
+
+
+async def _body(request: web.Request) -> bytes:
+    """The request body, refused with 413 past MAX_BODY (whatever Content-Length claims)."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length)
+    return await request.read()          # aiohttp enforces client_max_size while reading
+
+
+async def _json(request: web.Request) -> dict:
+    raw = await _body(request)
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(text=json.dumps({"error": "the body is not valid JSON"}),
+                                 content_type="application/json")
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(text=json.dumps({"error": "the body must be a JSON object"}),
+                                 content_type="application/json")
+    return data
+
+
+def _text_field(data: dict, name: str, *, required: bool = True) -> str | None:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise web.HTTPUnprocessableEntity(
+            text=json.dumps({"error": f"field {name!r} must be a string"}),
+            content_type="application/json")
+    return value
+
+
+# --- comments ------------------------------------------------------------------------------
+
+def _verdict(verdict) -> dict:
+    """The gate's verdict as JSON: `reason` is the gate's code ("rate", "blocked", ...),
+    `message` what to tell the viewer."""
+    return {"ok": bool(verdict.ok), "reason": verdict.reason, "message": verdict.message,
+            "text": verdict.text}
+
+
+def _rate_limited(verdict) -> bool:
+    return not verdict.ok and verdict.reason == "rate"
+
+
+async def _post_comment(request: web.Request) -> web.Response:
+    data = await _json(request)
+    text = _text_field(data, "text")
+    viewer = _text_field(data, "viewer", required=False) or f"ip:{request.remote}"
+    verdict = request.app[CHANNEL].comment(viewer[:64], text)
+    status = 202 if verdict.ok else 429 if _rate_limited(verdict) else 422
+    return web.json_response(_verdict(verdict), status=status)
+
+
+async def _websocket(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=30.0)
+    await ws.prepare(request)
+    channel = request.app[CHANNEL]
+    viewer = f"ws:{secrets.token_hex(6)}"
+    request.app[SOCKETS].add(ws)
+    events = channel.events()
+    pump = asyncio.create_task(_pump_events(ws, events), name=f"events {viewer}")
+    try:
+        await ws.send_json({"type": "hello", "viewer": viewer, "title": channel.show.title,
+                            "language": channel.show.language, "viewers": channel.viewers.count})
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                await ws.send_json(_ws_comment(channel, viewer, msg.data))
+            elif msg.type == WSMsgType.BINARY:
+                await ws.send_json({"type": "comment_ack", "ok": False, "reason": "binary",
+                                    "message": "Binary messages are not accepted."})
+            elif msg.type == WSMsgType.ERROR:
+                log.info("WebSocket %s closed: %s", viewer, ws.exception())
+    finally:
+        pump.cancel()
+        try:
+            await pump
+        except (asyncio.CancelledError, Exception):
+            pass
+        await events.aclose()
+        request.app[SOCKETS].discard(ws)
+    return ws
+
+
+def _ws_comment(channel, viewer: str, raw: str) -> dict:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or data.get("type") != "comment" \
+            or not isinstance(data.get("text"), str):
+        return {"type": "comment_ack", "ok": False, "reason": "not_text",
+                "message": 'Expected {"type": "comment", "text": "..."}.'}
+    verdict = channel.comment(viewer, data["text"])
+    return {"type": "comment_ack", **_verdict(verdict), "rate_limited": _rate_limited(verdict)}
+
+
+async def _pump_events(ws: web.WebSocketResponse, events) -> None:
+    async for event in events:
+        if ws.closed:
+            return
+        await ws.send_json(event)
+
+
+async def _close_sockets(app: web.Application) -> None:
+    for ws in tuple(app[SOCKETS]):
+        await ws.close(code=1001, message=b"server shutdown")
+
+
+# --- control -------------------------------------------------------------------------------
+
+async def _say(request: web.Request) -> web.Response:
+    text = _text_field(await _json(request), "text").strip()
+    if not text or len(text) > MAX_SAY_CHARS:
+        return _problem(422, f"'text' must be 1 to {MAX_SAY_CHARS} characters")
+    request.app[CHANNEL].say_now(text)
+    return web.json_response({"ok": True}, status=202)
+
+
+def _simple(action: str):
+    async def handler(request: web.Request) -> web.Response:
+        getattr(request.app[CHANNEL], action)()
+        return web.json_response({"ok": True}, status=202)
+    handler.__name__ = f"_{action}"
+    return handler
+
+
+async def _reload(request: web.Request) -> web.Response:
+    channel = request.app[CHANNEL]
+    try:
+        channel.reload()
+    except AnchorError as e:
+        return _problem(422, _one_line(e), title=channel.show.title)
+    return web.json_response({"ok": True, "title": channel.show.title})
+
+
+async def _pushes(request: web.Request) -> web.Response:
+    return web.json_response(request.app[CHANNEL].pushes())
+
+
+async def _add_push(request: web.Request) -> web.Response:
+    url = _text_field(await _json(request), "url").strip()
+    if not re.match(r"(rtmps?|https?)://", url):
+        return _problem(422, "'url' must be an rtmp://, rtmps:// (RTMP) or http(s):// (WHIP) URL")
+    try:
+        target = await request.app[CHANNEL].add_push(url)
+    except (AnchorError, ValueError) as e:
+        return _problem(422, _one_line(e))
+    return web.json_response({"id": target}, status=201,
+                             headers={"Location": f"/api/control/pushes/{target}"})
+
+
+async def _remove_push(request: web.Request) -> web.Response:
+    target = request.match_info["id"]
+    try:
+        await request.app[CHANNEL].remove_push(target)
+    except KeyError:
+        return _problem(404, f"no push target {target!r}")
+    return web.json_response({"ok": True})
+
+
+# --- observability -------------------------------------------------------------------------
+
+async def _health(request: web.Request) -> web.Response:
+    health = request.app[CHANNEL].health()
+    status = 200 if health.get("status") in ("ok", "degraded") else 503
+    return web.json_response(health, status=status)
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    text = request.app[CHANNEL].metrics()
+    return web.Response(body=text.encode(), headers={"Content-Type": METRICS_TYPE})
+
+
+async def _openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi())
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return " ".join(text.split())[:500]
+
+
+def routes(app: web.Application) -> list[tuple[str, str]]:
+    """(method, path template) of every route the app answers, HEAD left out."""
+    out = []
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("path") or info.get("formatter")
+        if route.method != "HEAD" and path:
+            out.append((route.method, path))
+    return out
