@@ -52,9 +52,9 @@
     peer.addTransceiver("video", { direction: "recvonly" });
     peer.addTransceiver("audio", { direction: "recvonly" });
     const stream = new MediaStream();
-    video.srcObject = stream;
     peer.ontrack = (event) => {
       stream.addTrack(event.track);
+      if (video.srcObject !== stream) video.srcObject = stream;
       video.play().catch(() => {});
     };
     peer.onconnectionstatechange = () => {
@@ -172,7 +172,12 @@
     sendComment(text);
   });
 
+  // for the curious (and for tests): the live peer connection, to read getStats() from
+  window.anchorPlayer = { peer: () => pc, socket: () => ws };
+
   showUnmute();
   openSocket();
-  connect();
+  // after "load": a media element waiting for a stream would otherwise hold up the page's load
+  if (document.readyState === "complete") connect();
+  else window.addEventListener("load", connect, { once: true });
 })();
