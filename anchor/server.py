@@ -217,7 +217,13 @@ async def _websocket(request: web.Request) -> web.WebSocketResponse:
                             "language": channel.show.language, "viewers": channel.viewers.count})
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
-                await ws.send_json(_ws_comment(channel, viewer, msg.data))
+                try:
+                    reply = _ws_comment(channel, viewer, msg.data)
+                except Exception:
+                    log.exception("comment from %s failed", viewer)
+                    reply = {"type": "comment_ack", "ok": False, "reason": "error",
+                             "message": "Something went wrong on the server; try again."}
+                await ws.send_json(reply)
             elif msg.type == WSMsgType.BINARY:
                 await ws.send_json({"type": "comment_ack", "ok": False, "reason": "binary",
                                     "message": "Binary messages are not accepted."})
@@ -248,10 +254,16 @@ def _ws_comment(channel, viewer: str, raw: str) -> dict:
 
 
 async def _pump_events(ws: web.WebSocketResponse, events) -> None:
-    async for event in events:
-        if ws.closed:
-            return
-        await ws.send_json(event)
+    try:
+        async for event in events:
+            if ws.closed:
+                return
+            await ws.send_json(event)
+    except (ConnectionError, asyncio.CancelledError):
+        raise
+    except Exception:
+        log.exception("page events stopped")
+        raise
 
 
 async def _close_sockets(app: web.Application) -> None:
