@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Callable
 
 import anchor
-from anchor.errors import OutputError
-from anchor.media import PROGRAM_RATE, AudioBlock, VideoFrame
+from anchor.errors import AvatarError, OutputError
+from anchor.media import PROGRAM_RATE, AudioBlock, Caption, VideoFrame
 from anchor.pipeline import Format, check_avatar, production, voice_names
 from anchor.show import Show
 from streaming import AIGCLabel, Mp4Sink, SubtitleSink, Tee
@@ -42,11 +42,17 @@ def render(show: Show, output: Path, fmt: Format, *, avatar: str | None = None,
     if not output.parent.is_dir():
         raise OutputError(f"{output}: directory {output.parent} does not exist")
     voice_names(show)
-    check_avatar(avatar or show.avatar)
+    try:
+        check_avatar(avatar or show.avatar)
+    except AvatarError as e:
+        where = "--avatar" if avatar else f"{show.path}: avatar"
+        raise AvatarError(f"{where}: {e}") from None
+    warnings = HeldWarnings(warn)
     program, speech = production(show, fmt, avatar=avatar, limit_s=limit_s, passes=passes,
-                                 warn=warn)
+                                 warn=warnings)
     label = AIGCLabel(producer=f"Anchor {anchor.__version__}", produce_id=uuid.uuid4().hex)
     srt, vtt = subtitle_paths(output)
+    before = {path: _identity(path) for path in (output, srt, vtt)}
     sink = Tee(Mp4Sink(output, width=fmt.width, height=fmt.height, fps=fmt.fps, label=label,
                        preset=preset, title=show.title),
                SubtitleSink(srt, fmt="srt"), SubtitleSink(vtt, fmt="vtt"))
@@ -60,21 +66,58 @@ def render(show: Show, output: Path, fmt: Format, *, avatar: str | None = None,
                 samples = item.pts + len(item.pcm)
                 if progress:
                     progress(samples / PROGRAM_RATE, frames)
+            elif isinstance(item, Caption):
+                warnings.release()
         sink.close()
+        warnings.release()
     except BaseException:
         sink.abort()
+        # A sink that failed while closing leaves the ones closed before it published
+        # (e.g. the disk filled up on the subtitles after the MP4): remove what this render wrote.
+        for path, identity in before.items():
+            if _identity(path) != identity:
+                path.unlink(missing_ok=True)
         raise
     return RenderReport((output, srt, vtt), frames, samples / PROGRAM_RATE,
                         time.perf_counter() - started)
 
 
+class HeldWarnings:
+    """Warnings held back until the show has said something (its first caption), then passed
+    on as they come. A show with nothing to say at all fails with one error line instead of
+    a warning for every segment before it."""
+
+    def __init__(self, warn: Callable[[str], None]):
+        self.warn = warn
+        self.held: list[str] | None = []
+
+    def __call__(self, message: str) -> None:
+        if self.held is None:
+            self.warn(message)
+        else:
+            self.held.append(message)
+
+    def release(self) -> None:
+        held, self.held = self.held, None
+        for message in held or ():
+            self.warn(message)
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_mtime_ns
+
+
 class ProgressLine:
     """A one-line progress display on stderr: program time rendered and speed."""
 
-    def __init__(self, total_s: float | None, stream=sys.stderr):
-        self.total, self.stream = total_s, stream
+    def __init__(self, total_s: float | None, stream=None):
+        self.total, self.stream = total_s, stream or sys.stderr   # sys.stderr now, not at import
         self.started = time.perf_counter()
-        self.live = stream.isatty()
+        self.live = self.stream.isatty()
 
     def __call__(self, seconds: float, frames: int) -> None:
         if not self.live:
