@@ -24,6 +24,7 @@ import aioice.ice
 import av
 from aiohttp import web
 from aiortc import (RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription)
+from aiortc.exceptions import InvalidAccessError, OperationError
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import SessionDescription
 
@@ -255,7 +256,8 @@ class WebRTCViewers:
                 await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:
             await self._shut(viewer)
-            if isinstance(exc, (ValueError, AssertionError, KeyError, IndexError)):
+            if isinstance(exc, (ValueError, AssertionError, KeyError, IndexError,
+                                InvalidAccessError, OperationError)):
                 raise BadOffer(f"SDP offer rejected: {exc}"[:200]) from None
             raise
 
