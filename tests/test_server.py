@@ -370,3 +370,51 @@ def test_live_with_a_bad_show_exits_2_before_binding(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("anchor: error: ") and "bad.yaml" in err and "\n" not in err
     assert main(["live", str(tmp_path / "missing.yaml"), "--port", "1"]) == 2
+
+
+def test_anchor_live_serves_the_page_and_stops_on_ctrl_c():
+    """The real command on a real channel: prints the URL, serves, stops cleanly on Ctrl-C."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "anchor.cli", "live", "--port", str(port),
+                             "--ice-host", "127.0.0.1", "--size", "640x360", "--token", TOKEN],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = _line_within(proc, 60)
+        assert line == f"Anchor live: open http://127.0.0.1:{port}/"
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(base + "/", timeout=10) as r:
+            assert r.status == 200 and "AI-generated" in r.read().decode()
+        with urllib.request.urlopen(base + "/healthz", timeout=10) as r:
+            assert json.loads(r.read())["status"] in ("ok", "degraded")
+        pause = urllib.request.Request(base + "/api/control/pause", method="POST",
+                                       headers=bearer())
+        with urllib.request.urlopen(pause, timeout=10) as r:
+            assert r.status == 202
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _line_within(proc, seconds: float) -> str:
+    import selectors
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    if not sel.select(timeout=seconds):
+        raise AssertionError(f"no line from anchor live within {seconds} s; "
+                             f"exit code {proc.poll()}")
+    line = proc.stdout.readline().strip()
+    if not line:
+        raise AssertionError(f"anchor live ended: {proc.stderr.read()[-2000:]}")
+    return line
