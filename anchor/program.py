@@ -47,13 +47,15 @@ class Program:
     """Turns a stream of Spoken into program items: AudioBlock, Caption and VideoFrame, in
     timeline order. Audio comes in one block per video frame, just ahead of that frame, so an
     utterance can be cut between any two frames: when `generation()` changes, the utterance
-    being placed stops at the next frame boundary (a live interruption)."""
+    being placed stops at the next frame boundary (a live interruption). A frame for which
+    `late(pts)` is true is not made at all, only its audio (a live render catching up)."""
 
     def __init__(self, *, animator: Animator, studio: Studio, fps: int,
-                 limit_s: float | None = None, generation: Callable[[], int] = lambda: 0):
+                 limit_s: float | None = None, generation: Callable[[], int] = lambda: 0,
+                 late: Callable[[int], bool] = lambda pts: False):
         self.animator, self.studio, self.fps = animator, studio, fps
         self.limit = None if limit_s is None else round(limit_s * PROGRAM_RATE)
-        self.generation = generation
+        self.generation, self.late = generation, late
         self.samples = 0      # program audio placed so far
         self.frames = 0       # video frames placed so far
 
@@ -94,9 +96,10 @@ class Program:
                 a0 = start if n == first else self.frame_start(n)
                 a1 = end if n == last - 1 else self.frame_start(n + 1)
                 pending.append(AudioBlock(pcm[a0 - start:a1 - start], a0))
-                pending.append(_FrameSlot(n, item.state))
                 self.samples, self.frames = a1, n + 1
-                yield FaceDrive(mouth=mouth, expression=item.emotion, speaking=speaking)
+                if not self.late(n):
+                    pending.append(_FrameSlot(n, item.state))
+                    yield FaceDrive(mouth=mouth, expression=item.emotion, speaking=speaking)
                 if self.generation() != generation:
                     break
 

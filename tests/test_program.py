@@ -103,3 +103,14 @@ def test_a_new_generation_cuts_the_utterance_at_a_frame_boundary():
     assert captions[1].text == "NEXT"
     assert captions[1].start % per == 0                   # the next utterance starts on a frame boundary
     assert captions[1].start < 3 * PROGRAM_RATE          # long before the first would have ended
+
+
+def test_late_frames_are_not_made_but_their_audio_is():
+    voice, animator, studio = FakeVoice(), FakeAnimator(), FakeStudio()
+    program = Program(animator=animator, studio=studio, fps=FPS, late=lambda pts: 10 <= pts < 20)
+    out = list(program.items(spoken_stream([(utterance(1, "a b c d"), ProgramState())],
+                                           lambda u: voice)))
+    frames = [i.pts for i in out if isinstance(i, VideoFrame)]
+    assert not set(range(10, 20)) & set(frames) and 9 in frames and 20 in frames
+    audio = [i for i in out if isinstance(i, AudioBlock)]
+    assert sum(len(a.pcm) for a in audio) == audio[-1].pts + len(audio[-1].pcm)   # no gap

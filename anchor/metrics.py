@@ -1,0 +1,55 @@
+"""The channel's metrics in the Prometheus text exposition format (version 0.0.4)."""
+from __future__ import annotations
+
+
+def _line(name: str, value: float, labels: dict[str, str] | None = None) -> str:
+    if labels:
+        inner = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
+        return f"{name}{{{inner}}} {value:g}"
+    return f"{name} {value:g}"
+
+
+def _escape(value: str) -> str:
+    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def exposition(channel) -> str:
+    """`channel`: an anchor.channel.Channel."""
+    out: list[str] = []
+
+    def metric(name: str, kind: str, help_text: str, samples):
+        out.append(f"# HELP {name} {help_text}")
+        out.append(f"# TYPE {name} {kind}")
+        out.extend(_line(name, value, labels) for value, labels in samples)
+
+    pacer, counts = channel.pacer.stats, channel.counts
+    metric("anchor_frames_rendered_total", "counter", "Video frames rendered by the channel.",
+           [(counts["frames_rendered"], None)])
+    metric("anchor_frames_sent_total", "counter", "Video frames paced out to the encoders.",
+           [(pacer.frames_out, None)])
+    metric("anchor_frames_dropped_total", "counter", "Rendered frames dropped for being late.",
+           [(pacer.frames_dropped, None)])
+    metric("anchor_frames_repeated_total", "counter", "Frames repeated because rendering was late.",
+           [(pacer.frames_repeated, None)])
+    metric("anchor_stalls_total", "counter", "Times the program ran out of audio and waited.",
+           [(pacer.stalls, None)])
+    frames = max(1, counts["frames_rendered"])
+    metric("anchor_render_seconds_per_frame", "gauge", "Mean render time of a frame.",
+           [(channel.render_seconds / frames, None)])
+    enc = channel.encoder.stats
+    metric("anchor_encode_seconds_per_frame", "gauge", "Mean encode time of a frame, per codec.",
+           [(seconds, {"codec": codec}) for codec, seconds in enc.seconds_per_frame.items()])
+    metric("anchor_av_offset_ms", "gauge", "Video time minus audio time at the pacer output.",
+           [(pacer.av_offset_ms, None)])
+    metric("anchor_queue_ms", "gauge", "Media buffered ahead of the playhead, in milliseconds.",
+           [(pacer.buffered_ms, {"queue": "pacer"}), (enc.queue_ms, {"queue": "encoder"})])
+    metric("anchor_viewers", "gauge", "WebRTC viewers connected.", [(channel.viewers.count, None)])
+    metric("anchor_comments_total", "counter", "Viewer comments by outcome.",
+           [(counts["comments_answered"], {"result": "answered"}),
+            (counts["comments_refused"], {"result": "refused"})])
+    metric("anchor_errors_total", "counter", "Faults survived, by kind.",
+           [(counts["render_errors"], {"kind": "render"}), (counts["reload_errors"], {"kind": "reload"})])
+    metric("anchor_push_up", "gauge", "Push targets: 1 when live, 0 otherwise.",
+           [(1 if p["state"] == "live" else 0, {"target": p["id"], "kind": p["kind"], "state": p["state"]})
+            for p in channel.pushes()])
+    return "\n".join(out) + "\n"
