@@ -71,24 +71,44 @@ def segment_state(segment, language: str) -> ProgramState:
     return ProgramState()
 
 
-def script(show: Show, *, passes: int | None = 1, warn: Callable[[str], None] = log.warning,
-           first_pass: int = 0) -> Iterator[tuple[Utterance | Pause, ProgramState]]:
-    """The show read by the rules rewriter, pass after pass (passes=None: forever), each item
-    with the on-screen state of its segment."""
+ScriptItems = Iterator[tuple[Utterance | Pause, ProgramState]]
+
+
+def segment_scripts(show: Show, *, passes: int | None = 1,
+                    warn: Callable[[str], None] = log.warning,
+                    first_pass: int = 0) -> Iterator[tuple[int, int, ScriptItems]]:
+    """The show read by the rules rewriter one segment at a time, pass after pass (passes=None:
+    forever): (pass index, segment index, that segment's items, lazily). A reader may leave a
+    segment's items unread to skip the rest of it (the live scheduler's skip)."""
     names = voice_names(show)
     rewriter = RulesRewriter(seed=show.seed, ids=itertools.count(1), warn=warn,
                              source_name=str(show.path))
     for pass_index in itertools.islice(itertools.count(first_pass), passes):
-        said = 0
-        for segment in show.segments:
+        for index, segment in enumerate(show.segments):
             language = getattr(segment, "language", None) or show.language
-            state = segment_state(segment, language)
-            for item in rewriter.utterances(segment, language=language, voice=names[language],
-                                            pass_index=pass_index):
-                said += isinstance(item, Utterance)
-                yield item, state
-        if not said:
-            raise AnchorError(f"{show.path}: nothing to say: no segment has speakable text")
+            items = rewriter.utterances(segment, language=language, voice=names[language],
+                                        pass_index=pass_index)
+            yield pass_index, index, _with_state(items, segment_state(segment, language))
+
+
+def _with_state(items: Iterator[Utterance | Pause], state: ProgramState) -> ScriptItems:
+    for item in items:
+        yield item, state
+
+
+def script(show: Show, *, passes: int | None = 1, warn: Callable[[str], None] = log.warning,
+           first_pass: int = 0) -> Iterator[tuple[Utterance | Pause, ProgramState]]:
+    """The show read by the rules rewriter, pass after pass (passes=None: forever), each item
+    with the on-screen state of its segment."""
+    said, last = 0, len(show.segments) - 1
+    for _, index, items in segment_scripts(show, passes=passes, warn=warn, first_pass=first_pass):
+        for item in items:
+            said += isinstance(item[0], Utterance)
+            yield item
+        if index == last:
+            if not said:
+                raise AnchorError(f"{show.path}: nothing to say: no segment has speakable text")
+            said = 0
 
 
 @lru_cache(maxsize=8)
