@@ -134,13 +134,16 @@ class Channel:
 
     def _next_spoken(self) -> Spoken:
         """The scheduler's next utterance, after picking up an edited show file. After an
-        interruption the media still queued for the old utterance is dropped first."""
+        interruption the media still queued for the old utterance is dropped first; a turn
+        that was interrupted before it began is not started (the scheduler says it again)."""
         self._reload_if_edited()
-        spoken = self.scheduler.next_spoken()
-        if self.scheduler.generation != self._generation:
-            self._generation = self.scheduler.generation
-            self._loop.call_soon_threadsafe(self.pacer.flush)
-        return spoken
+        while True:
+            spoken, generation = self.scheduler.next_turn()
+            if generation != self._generation:
+                self._generation = generation
+                self._loop.call_soon_threadsafe(self.pacer.flush)
+            if generation == self.scheduler.generation:
+                return spoken
 
     # -- control ----------------------------------------------------------------------------
     def reload(self) -> None:
