@@ -101,6 +101,8 @@ def parser() -> argparse.ArgumentParser:
     lv.add_argument("--avatar", help="avatar pack name, or 'presenter' (default: the show's)")
     lv.add_argument("--size", type=_size, help="program size, e.g. 1280x720 (default: the show's)")
     lv.add_argument("--fps", type=_fps, help="frames per second (default: the show's, 25)")
+    lv.add_argument("--log-format", choices=("json", "text"), default="json",
+                    help="logs on stderr: JSON lines (default) or plain text")
 
     sub.add_parser("voices", help="list the voices and their languages")
     sub.add_parser("avatars", help="list the avatar packs")
@@ -156,6 +158,8 @@ def _live(args) -> int:
         check_avatar(args.avatar)
     width, height = args.size or (None, None)
     fmt = program_format(show, width=width, height=height, fps=args.fps)
+    from anchor.logs import configure
+    configure(args.log_format)
     token = args.token or os.environ.get("ANCHOR_TOKEN") or None
     if token is None:
         warn("no --token or ANCHOR_TOKEN: the control API is disabled")
