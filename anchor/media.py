@@ -142,6 +142,19 @@ class AudioBlock:
     sample_rate: int = PROGRAM_RATE
 
 
+def program_pcm(block: AudioBlock) -> np.ndarray:
+    """The block's samples as mono int16 at PROGRAM_RATE; ValueError if they are anything else."""
+    if block.sample_rate != PROGRAM_RATE:
+        raise ValueError(f"audio at sample {block.pts} is {block.sample_rate} Hz, "
+                         f"expected {PROGRAM_RATE} Hz")
+    pcm = np.asarray(block.pcm)
+    if pcm.ndim == 2 and pcm.shape[1] == 1:
+        pcm = pcm[:, 0]
+    if pcm.ndim != 1 or pcm.dtype != np.int16:
+        raise ValueError(f"audio at sample {block.pts} must be mono int16, not {pcm.dtype} {pcm.shape}")
+    return pcm
+
+
 @dataclass(frozen=True, slots=True)
 class Caption:
     """A subtitle cue, in program samples."""

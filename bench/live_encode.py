@@ -20,20 +20,7 @@ from anchor.media import PROGRAM_RATE, AudioBlock, VideoFrame
 from streaming.broadcast import Broadcast
 from streaming.encoders import LiveEncoder
 
-
-def pictures(count: int, width: int, height: int) -> list[np.ndarray]:
-    """A studio-like picture: a smooth gradient, fine fixed texture, a moving block (a face)."""
-    rng = np.random.default_rng(0)
-    y, x = np.mgrid[0:height, 0:width]
-    base = np.stack([x * 200 // width, y * 200 // height, 120 + 0 * x], axis=-1)
-    base = (base + rng.integers(-8, 9, base.shape)).clip(0, 255).astype(np.uint8)
-    out = []
-    for n in range(count):
-        image = base.copy()
-        top, left = height // 4 + (n % 10), width // 3 + (n * 3) % 40
-        image[top:top + height // 3, left:left + width // 6] = (230, 200, 170)
-        out.append(image)
-    return out
+from encode_speed import pictures   # the same test picture as the file-encode bench
 
 
 async def run(feeds: tuple[str, ...], images, fps: int, **options) -> dict:

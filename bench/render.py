@@ -9,7 +9,6 @@ Prints one line per figure. Run it on an otherwise idle machine.
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile

@@ -12,6 +12,7 @@ abort() or any failure removes it (see streaming.partfile).
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO
@@ -20,7 +21,7 @@ import av
 import numpy as np
 
 from anchor.errors import OutputError
-from anchor.media import PROGRAM_RATE, AudioBlock, Caption, VideoFrame
+from anchor.media import PROGRAM_RATE, AudioBlock, Caption, VideoFrame, program_pcm
 
 from .label import AIGC_KEY, AIGCLabel
 from .partfile import PartFile, output_error
@@ -110,17 +111,11 @@ class Mp4Sink:
     def write(self, item: VideoFrame | AudioBlock | Caption) -> None:
         if self._part is None:
             raise OutputError(f"cannot write {self.path}: the sink is already closed")
-        try:
+        with self._discarded_on_failure():
             if isinstance(item, VideoFrame):
                 self._write_video(item)
             elif isinstance(item, AudioBlock):
                 self._write_audio(item)
-        except Exception as exc:
-            self._discard()
-            raise output_error(self.path, exc) from exc
-        except BaseException:
-            self._discard()
-            raise
 
     def close(self) -> None:
         """Flush the encoders, finish the MP4 and rename it onto `path`."""
@@ -129,7 +124,7 @@ class Mp4Sink:
         if self._last_video_pts < 0:
             self._discard()
             raise OutputError(f"cannot write {self.path}: no video frames were written")
-        try:
+        with self._discarded_on_failure():
             video_end = math.ceil((self._last_video_pts + 1) * PROGRAM_RATE / self.fps)
             end = max(self._audio_end, video_end)
             end += -end % AAC_FRAME   # the encoder would pad the last frame to 1024 anyway
@@ -142,18 +137,24 @@ class Mp4Sink:
                 reader.close()
             part, self._part = self._part, None
             part.publish()
-        except Exception as exc:
-            self._discard()
-            raise output_error(self.path, exc) from exc
-        except BaseException:
-            self._discard()
-            raise
 
     def abort(self) -> None:
         """Stop writing and remove the part file."""
         self._discard()
 
     # -- internals ------------------------------------------------------------------------
+
+    @contextmanager
+    def _discarded_on_failure(self):
+        """Any failure removes the part file; errors become one-line OutputErrors."""
+        try:
+            yield
+        except Exception as exc:
+            self._discard()
+            raise output_error(self.path, exc) from exc
+        except BaseException:
+            self._discard()
+            raise
 
     def _discard(self) -> None:
         part, self._part = self._part, None
@@ -192,15 +193,10 @@ class Mp4Sink:
         self._mux(self._video.encode(yuv))
 
     def _write_audio(self, block: AudioBlock) -> None:
-        if block.sample_rate != PROGRAM_RATE:
-            raise OutputError(f"{self.path}: audio at sample {block.pts} is "
-                              f"{block.sample_rate} Hz, expected {PROGRAM_RATE} Hz")
-        pcm = np.asarray(block.pcm)
-        if pcm.ndim == 2 and pcm.shape[1] == 1:
-            pcm = pcm[:, 0]
-        if pcm.ndim != 1 or pcm.dtype != np.int16:
-            raise OutputError(f"{self.path}: audio at sample {block.pts} must be mono int16, "
-                              f"not {pcm.dtype} {pcm.shape}")
+        try:
+            pcm = program_pcm(block)
+        except ValueError as e:
+            raise OutputError(f"{self.path}: {e}") from None
         if block.pts < self._audio_end:
             raise OutputError(f"{self.path}: audio at sample {block.pts} overlaps the audio "
                               f"before it, which ends at sample {self._audio_end}")

@@ -31,7 +31,7 @@ import numpy as np
 
 from anchor.clock import Clock
 from anchor.errors import OutputError
-from anchor.media import PROGRAM_RATE, AudioBlock, Caption, VideoFrame
+from anchor.media import PROGRAM_RATE, AudioBlock, Caption, VideoFrame, program_pcm
 
 BLOCK = PROGRAM_RATE // 50          # 20 ms of audio: the unit the pacer emits
 MAX_GAP_FILL = PROGRAM_RATE         # input gaps up to 1 s become silence; larger ones re-anchor
@@ -151,15 +151,10 @@ class Pacer:
         raise OutputError(f"pacer: cannot pace a {type(item).__name__}")
 
     def _put_audio(self, block: AudioBlock) -> None:
-        if block.sample_rate != PROGRAM_RATE:
-            raise OutputError(f"pacer: audio at sample {block.pts} is {block.sample_rate} Hz, "
-                              f"expected {PROGRAM_RATE} Hz")
-        pcm = np.asarray(block.pcm)
-        if pcm.ndim == 2 and pcm.shape[1] == 1:
-            pcm = pcm[:, 0]
-        if pcm.ndim != 1 or pcm.dtype != np.int16:
-            raise OutputError(f"pacer: audio at sample {block.pts} must be mono int16, "
-                              f"not {pcm.dtype} {pcm.shape}")
+        try:
+            pcm = program_pcm(block)
+        except ValueError as e:
+            raise OutputError(f"pacer: {e}") from None
         end_out = self._played + self._audio_queued
         gap = None if self._input_end is None else block.pts - self._input_end
         if gap is not None and 0 < gap <= MAX_GAP_FILL:
