@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _render(args) -> int:
-    from anchor.render import ProgressLine, clock, render
+    from anchor.render import ProgressLine, clock, estimate_seconds, render
     from anchor.pipeline import program_format
     from anchor.show import load_show
 
@@ -132,7 +132,8 @@ def _render(args) -> int:
     show = load_show(_show_path(args.show))
     width, height = args.size or (None, None)
     fmt = program_format(show, width=width, height=height, fps=args.fps)
-    progress = ProgressLine(args.duration)
+    total = args.duration if args.loop else estimate_seconds(show)
+    progress = ProgressLine(min(total, args.duration or total))
     report = render(show, args.output, fmt, avatar=args.avatar, limit_s=args.duration,
                     passes=None if args.loop else 1, preset=args.preset, warn=warn,
                     progress=progress)
