@@ -101,12 +101,12 @@ class Pacer:
 
     async def put(self, item: VideoFrame | AudioBlock | Caption) -> None:
         """Queue one program item; awaits while it starts more than buffer_ms ahead."""
-        start = self._start_of(item)
+        start = self._placed_start(item)
         limit = self.buffer_ms * PROGRAM_RATE // 1000
         while not self._stopped and start - self._played > limit:
             self._progress.clear()
             await self._progress.wait()
-            start = self._start_of(item)        # a re-anchor may have moved it
+            start = self._placed_start(item)    # a re-anchor or a flush may have moved it
         if self._stopped:
             return
         if isinstance(item, AudioBlock):
@@ -138,6 +138,17 @@ class Pacer:
         self._input_end = None
         self._lead = self._played
         self._progress.set()
+
+    def _placed_start(self, item) -> int:
+        """Like _start_of, but a caption that comes before any audio since the start or a
+        flush (an utterance's caption precedes its audio) anchors the input there first:
+        with the old anchor it could sit beyond the buffer limit while no audio is queued to
+        move the playhead, and put would wait forever."""
+        if isinstance(item, Caption) and self._input_end is None:
+            program = item.start * PROGRAM_RATE // item.sample_rate
+            self._shift = self._played + self._audio_queued - program
+            self._input_end = program           # its audio follows on without a gap
+        return self._start_of(item)
 
     def _start_of(self, item) -> int:
         """The output sample where an item starts (an estimate for audio before it is placed)."""
