@@ -413,11 +413,12 @@ class Scheduler:
             return self._say_turns.popleft()
         if self.paused:
             return self._idle()
+        if self._answer_turns:                  # the rest of the answer being given
+            return self._answer_turns.popleft()
         if self._answers_in_row < MAX_ANSWERS_IN_ROW:
-            if not self._answer_turns:
-                self._answer_turns.extend(self._answer_next_question())
+            self._answer_turns.extend(self._answer_next_question())
             if self._answer_turns:
-                self._answers_in_row += 1
+                self._answers_in_row += 1     # answers, not sentences, are counted
                 return self._answer_turns.popleft()
         self._answers_in_row = 0
         if self._pending_show is not None:
