@@ -43,7 +43,7 @@ class Channel:
     def __init__(self, show_path: Path | None = None, *, fmt: Format | None = None,
                  clock: Clock | None = None, ice_hosts: list[str] | None = None,
                  push: list[str] | tuple[str, ...] = (), avatar: str | None = None,
-                 buffer_ms: int = 300):
+                 buffer_ms: int = 120):
         self.show_path = Path(show_path) if show_path else demo_show_path("demo-shop")
         self.show = self._validated(load_show(self.show_path), avatar)
         self._show_mtime = self.show_path.stat().st_mtime_ns
