@@ -60,15 +60,23 @@ def _links(m: re.Match[str]) -> str:
     if m.group("email"):
         return _read_link(m.group("email"))
     if m.group("url"):
-        link = m.group("url")
-        trail = re.search(r"[.,;:!?)\]']+$", link)
-        tail = trail.group(0) if trail else ""
-        link = link[: len(link) - len(tail)]
-        link = re.sub(r"^https?://", "", link).rstrip("/")
-        if len(link) > _LONG_LINK or "?" in link:
+        link, tail = split_link(m.group("url"))
+        if too_long_to_read(link):
             return "the link on screen" + tail
         return _read_link(link) + tail
     return ""
+
+
+def split_link(link: str) -> tuple[str, str]:
+    """A URL as it is read out (no scheme, no trailing slash) and the punctuation after it."""
+    trail = re.search(r"[.,;:!?)\]']+$", link)
+    tail = trail.group(0) if trail else ""
+    link = link[: len(link) - len(tail)]
+    return re.sub(r"^https?://", "", link).rstrip("/"), tail
+
+
+def too_long_to_read(link: str) -> bool:
+    return len(link) > _LONG_LINK or "?" in link
 
 
 # ---------------------------------------------------------------- abbreviations, initialisms

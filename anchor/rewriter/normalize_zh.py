@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from anchor.rewriter.normalize_en import EMOJI
+from anchor.rewriter.normalize_en import EMOJI, split_link, too_long_to_read
 from anchor.rewriter.numbers_zh import cardinal, digits, number
 from anchor.rewriter.reading import Reading
 
@@ -28,7 +28,6 @@ _LINKS = re.compile(
 _LINK_SYMBOLS = {".": "点", "/": "斜杠", "-": "杠", "_": "下划线", "@": " at ", ":": "冒号",
                  "?": "问号", "=": "等于", "&": "和", "#": "井号", "%": "百分号", "~": "波浪线",
                  "+": "加"}
-_LONG_LINK = 32
 
 
 def _read_link(link: str) -> str:
@@ -42,11 +41,8 @@ def _links(m: re.Match[str]) -> str:
     link = m.group("email") or m.group("url")
     if not link:
         return ""
-    trail = re.search(r"[.,;:!?)\]']+$", link)
-    tail = trail.group(0) if trail else ""
-    link = link[: len(link) - len(tail)]
-    link = re.sub(r"^https?://", "", link).rstrip("/")
-    if len(link) > _LONG_LINK or "?" in link:
+    link, tail = split_link(link)
+    if too_long_to_read(link):
         return "屏幕上的链接" + tail
     return _read_link(link) + tail
 
