@@ -1,4 +1,10 @@
-"""streaming: the program out to files and networks (sinks)."""
+"""Output: the program out to files and networks.
+
+Files: `Mp4Sink`, `SubtitleSink`, `Tee` (sinks for `anchor render`). Live, in modules of their
+own so that a render does not load the network stack: `pacer.Pacer` (real-time pacing, audio
+the master), `encoders.LiveEncoder` (one encode per codec), `broadcast.Broadcast` (fan-out),
+`webrtc.WebRTCViewers` (WHEP), `rtmp.RtmpPush`, `whip.WhipPush`, and `static/`, the player page.
+"""
 from .base import Sink
 from .fanout import Tee
 from .label import AIGCLabel
