@@ -24,9 +24,10 @@ What is measured, exactly:
   * An h264 and an opus subscription are held open all along (as an RTMP push would), so the
     channel encodes with no viewer as well: "CPU per viewer" is the cost of sending, not of
     encoding.
-  * One viewer (the probe) decodes everything. The others (the crowd) receive, reassemble and
-    acknowledge every packet but skip decoding (aiortc's decoder replaced by a frame counter):
-    to the server they are ordinary viewers.
+  * One viewer (the probe) decodes everything. The others (the crowd) join like any viewer
+    (ICE, DTLS, SRTP) and keep sending RTCP receiver reports, but count incoming SRTP packets on
+    their clear-text RTP headers and drop them undecrypted (bench/live_viewers.py): the server
+    does its full sending work for them, minus NACK/PLI answers, which they never ask for.
   * Bench mode stamps a serial into each composed picture (an 8x8-cell code in the top-left
     corner, drawn by wrapping channel.program.studio.compose) and notes time.time() when it was
     composed; the probe reads the serial back from decoded frames. Latency = probe time - time
@@ -208,10 +209,13 @@ def print_phase(label: str, m: dict, viewers: int, base_cpu: float | None, fps: 
 def print_crowd(label: str, report: dict, elapsed: float) -> None:
     crowd = report.get("crowd")
     if crowd:
-        fps = crowd["video_fps"]
-        print(f"[{label}] crowd: {crowd['connected']}/{crowd['viewers']} connected, video frames "
-              f"received per viewer min/median {min(fps, default=0):.1f}/{pct(fps, 50):.1f} per s; "
-              f"crowd process CPU {100 * crowd['cpu_s'] / crowd['elapsed']:.0f}% of one core")
+        fps, share, kbit = crowd["video_fps"], crowd["packet_share"], crowd["kbit_per_s"]
+        print(f"[{label}] crowd: {crowd['connected']}/{crowd['viewers']} connected; per viewer, "
+              f"counted on SRTP headers without decrypting: video frames (marker bit) min/median "
+              f"{min(fps, default=0):.1f}/{pct(fps, 50):.1f} per s, RTP packets received of those "
+              f"numbered min {100 * min(share, default=0):.1f}%, min/median "
+              f"{min(kbit, default=0):.0f}/{pct(kbit, 50):.0f} kbit/s; crowd process CPU "
+              f"{100 * crowd['cpu_s'] / crowd['elapsed']:.0f}% of one core")
     probe = report.get("probe")
     if probe:
         print(f"[{label}] probe process CPU {100 * probe['cpu_s'] / elapsed:.0f}% of one core "
@@ -384,11 +388,12 @@ async def max_viewers_phase(args, channel, url, base_cpu) -> None:
             await wait_viewers(channel, 0, 30)
         print_phase(f"max {count}", m, count, base_cpu, channel.fmt.fps)
         print_crowd(f"max {count}", report, m["elapsed"])
-        crowd_fps = report.get("crowd", {}).get("video_fps", [])
-        delivered = min(crowd_fps, default=0) >= channel.fmt.fps * 0.9
+        crowd = report.get("crowd", {})
+        delivered = (min(crowd.get("video_fps", []), default=0) >= channel.fmt.fps * 0.9
+                     and min(crowd.get("packet_share", []), default=0) >= 0.9)
         if not (holds(m, channel.fmt.fps) and delivered):
             print(f"[max {count}] fails (server holds: {holds(m, channel.fmt.fps)}, every viewer "
-                  f"received >= 90% of the frames: {delivered})")
+                  f"received >= 90% of the video frames and of the RTP packets: {delivered})")
             break
         best = count
         count += args.max_step

@@ -5,10 +5,13 @@
   arrival time of its first RTP packet and the time the decoder handed it over (time.time(),
   the same clock the server stamps with): for video the frame stamp (bench/live_signals.py) and
   the mouth opening in a fixed box, for audio the loudness of each 20 ms block.
-* `crowd_process`: many viewers that receive, reassemble and acknowledge everything (RTP, SRTP,
-  RTCP, NACK/PLI as aiortc does) but do not decode: their decoders only count frames, so the
-  crowd costs this machine less CPU. The server does exactly the same work for them as for a
-  decoding viewer.
+* `crowd_process`: many viewers that join like any other (ICE, DTLS, SRTP keys) and keep
+  sending RTCP receiver reports, but after the first few packets of each stream only count
+  the SRTP packets they receive (on the clear-text RTP header: packets, bytes, video frames by
+  marker bit, sequence-number gaps) and drop them undecrypted, so the crowd costs this machine
+  little CPU. The server does the same work for them as for a decoding viewer (ICE consent,
+  DTLS, SRTP encryption and sending of every packet, RTCP), except answering NACK/PLI, which
+  these viewers never send.
 
 Protocol over the Pipe: the child sends ("ready", info) once joined (or ("failed", reason));
 then "report" -> (data), "stop" -> closes every viewer with a WHEP DELETE and exits. A child
@@ -186,38 +189,134 @@ def probe_process(url: str, conn, box, deadline: float) -> None:
 
 # --- the crowd -----------------------------------------------------------------------------------
 class _CountingDecoder:
-    """Stands in for aiortc's decoder in the crowd: counts the frames handed to it."""
-    all: list["_CountingDecoder"] = []
+    """Stands in for aiortc's decoder in the crowd (it only sees the first few packets)."""
 
     def __init__(self, kind: str):
-        self.kind, self.frames = kind, 0
-        _CountingDecoder.all.append(self)
+        self.kind = kind
 
     def decode(self, encoded_frame) -> list:
-        self.frames += 1
         return []
+
+
+class _Tally:
+    """What one crowd viewer received, counted on the clear-text RTP header of each SRTP
+    packet (SRTP encrypts only the payload), before decryption. The first PASS packets of each
+    stream go on into aiortc so its receivers learn the streams and keep sending RTCP receiver
+    reports (the server closes viewers it does not hear from); later RTP packets are counted and
+    dropped: no SRTP decryption, RTP parsing, jitter buffer, NACK or PLI on the viewer side."""
+    PASS = 5
+    __slots__ = ("video_pts", "streams", "packets", "bytes", "video_frames")
+
+    def __init__(self, video_pts: set[int]):
+        self.video_pts = video_pts
+        self.streams: dict[bytes, list] = {}   # ssrc -> [passed, last seq, extended seq, received]
+        self.packets = self.bytes = self.video_frames = 0
+
+    def take(self, data: bytes) -> bool:
+        """Count an SRTP RTP packet; False: let it through to aiortc."""
+        stream = self.streams.get(data[8:12])
+        if stream is None:
+            stream = self.streams[data[8:12]] = [0, -1, 0, 0]
+        if stream[0] < self.PASS:
+            stream[0] += 1
+            return False
+        seq = (data[2] << 8) | data[3]
+        if stream[1] >= 0:
+            step = (seq - stream[1]) & 0xFFFF
+            if step < 0x8000:                  # forward (a late, reordered packet is not)
+                stream[2] += step
+                stream[1] = seq
+        else:
+            stream[1] = seq
+        stream[3] += 1
+        self.packets += 1
+        self.bytes += len(data)
+        if data[1] & 0x80 and (data[1] & 0x7F) in self.video_pts:
+            self.video_frames += 1             # marker bit: last packet of a video frame
+        return True
+
+    def snapshot(self) -> dict:
+        return {"packets": self.packets, "bytes": self.bytes, "video_frames": self.video_frames,
+                "streams": {ssrc: (s[2], s[3]) for ssrc, s in self.streams.items()}}
+
+
+def _install_counting(tallies: dict) -> None:
+    """Route the crowd's incoming SRTP RTP datagrams, per aioice connection in `tallies`, to
+    its _Tally before aioice even parses them; STUN, DTLS and SRTCP go on as usual."""
+    from aioice.ice import StunProtocol
+    original = StunProtocol.datagram_received
+
+    def datagram_received(protocol, data, addr):
+        tally = tallies.get(protocol.receiver)
+        if (tally is not None and 127 < data[0] < 192 and not 191 < data[1] < 209
+                and tally.take(data)):
+            return
+        original(protocol, data, addr)
+
+    StunProtocol.datagram_received = datagram_received
+
+
+def _tally_for(pc) -> tuple:
+    """The aioice connection of a (bundled) peer connection and a _Tally knowing its video PTs."""
+    dtls = pc.getTransceivers()[0].receiver.transport
+    table = dtls._rtp_router.payload_type_table
+    video_pts = {pt for pt, receivers in table.items()
+                 if any(r._RTCRtpReceiver__kind == "video" for r in receivers)}
+    return dtls.transport._connection, _Tally(video_pts)
+
+
+def _rates(tally: _Tally, start: dict, elapsed: float) -> dict:
+    """Per second since `start`, and the share of the RTP packets the server numbered (by
+    sequence number, per stream) that arrived."""
+    sent = received = 0
+    for ssrc, (extended, count) in tally.snapshot()["streams"].items():
+        extended0, count0 = start["streams"].get(ssrc, (extended, count))
+        sent += extended - extended0
+        received += count - count0
+    return {"video_fps": (tally.video_frames - start["video_frames"]) / elapsed,
+            "packets_per_s": (tally.packets - start["packets"]) / elapsed,
+            "kbit_per_s": 8 * (tally.bytes - start["bytes"]) / elapsed / 1000,
+            "packet_share": received / sent if sent > 0 else 0.0}
 
 
 async def _crowd(url: str, count: int, conn, deadline: float) -> None:
     import aiortc.rtcrtpreceiver as receiver_module
     receiver_module.get_decoder = lambda codec: _CountingDecoder(codec.mimeType.split("/")[0])
+    tallies: dict = {}
+    _install_counting(tallies)
+
+    async def join_counted(http) -> list[tuple]:
+        joined = []
+        for start in range(0, count, JOIN_BATCH):
+            batch = await asyncio.wait_for(
+                asyncio.gather(*[_join(http, url) for _ in range(min(JOIN_BATCH, count - start))]),
+                JOIN_TIMEOUT_S)
+            for pc, _, _ in batch:
+                connection, tally = _tally_for(pc)
+                tallies[connection] = tally
+            joined += batch
+        return joined
+
     async with aiohttp.ClientSession() as http:
         try:
-            joined = await _join_all(http, url, count)
+            joined = await join_counted(http)
         except Exception as e:  # noqa: BLE001 (reported to the bench, which stops)
             conn.send(("failed", f"{type(e).__name__}: {e}"))
             return
+        await asyncio.sleep(1.0)              # the last viewers' first packets pass through
         process = psutil.Process()
         cpu0, t0 = sum(process.cpu_times()[:2]), time.time()
-        start = {id(d): d.frames for d in _CountingDecoder.all}
+        start = {key: tally.snapshot() for key, tally in tallies.items()}
         conn.send(("ready", {"viewers": len(joined)}))
 
         def report():
             elapsed = time.time() - t0
-            fps = sorted((d.frames - start.get(id(d), 0)) / elapsed
-                         for d in _CountingDecoder.all if d.kind == "video")
+            rates = [_rates(tally, start[key], elapsed) for key, tally in tallies.items()]
             return {"cpu_s": sum(process.cpu_times()[:2]) - cpu0, "elapsed": elapsed,
-                    "video_fps": fps, "viewers": len(joined),
+                    "video_fps": sorted(r["video_fps"] for r in rates),
+                    "packet_share": sorted(r["packet_share"] for r in rates),
+                    "kbit_per_s": sorted(r["kbit_per_s"] for r in rates),
+                    "viewers": len(joined),
                     "connected": sum(pc.connectionState == "connected" for pc, _, _ in joined)}
 
         try:
