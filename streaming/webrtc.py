@@ -17,6 +17,7 @@ import contextlib
 import contextvars
 import itertools
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
@@ -74,6 +75,35 @@ def only_host_addresses(hosts: Iterable[str] | None) -> Iterator[None]:
         yield
     finally:
         _scoped_hosts.reset(token)
+
+
+# --- packetizing once for every viewer ---------------------------------------------------------
+# aiortc splits each pre-encoded H.264 packet into RTP payloads again for every viewer, and the
+# result depends on the packet alone. The second place where aiortc is patched: H264Encoder.pack
+# remembers its last results by packet, so the work is done once per packet, not once per viewer
+# (what stays per viewer: RTP headers, SRTP, the send). Installed with the first WebRTCViewers.
+_SHARED_PACKS = 64                 # packets remembered: far more than one frame's worth
+
+
+def _share_h264_packing() -> None:
+    from aiortc.codecs.h264 import H264Encoder
+    if getattr(H264Encoder.pack, "shared", False):
+        return
+    original = H264Encoder.pack
+    recent: OrderedDict[int, tuple[av.Packet, tuple[list[bytes], int]]] = OrderedDict()
+
+    def pack(self, packet: av.Packet) -> tuple[list[bytes], int]:
+        hit = recent.get(id(packet))
+        if hit is not None and hit[0] is packet:
+            return hit[1]
+        result = original(self, packet)
+        recent[id(packet)] = (packet, result)
+        if len(recent) > _SHARED_PACKS:
+            recent.popitem(last=False)
+        return result
+
+    pack.shared = True
+    H264Encoder.pack = pack
 
 
 # --- tracks ------------------------------------------------------------------------------------
@@ -219,6 +249,7 @@ class WebRTCViewers:
         self._watchdog: asyncio.Task | None = None
         self._serial = itertools.count(1)
         self.joined = self.left = self.vanished = 0
+        _share_h264_packing()
 
     @property
     def count(self) -> int:

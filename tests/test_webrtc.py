@@ -8,6 +8,8 @@ import time
 import weakref
 
 import aiohttp
+import av
+import fractions
 import numpy as np
 import psutil
 import pytest
@@ -198,3 +200,21 @@ async def test_500_viewers_joining_and_leaving_leak_nothing(whep):
 
 def broadcast_idle(viewers: WebRTCViewers) -> bool:
     return viewers.broadcast.wanted() == set()
+
+
+def test_h264_packets_are_packetized_once_for_every_viewer(monkeypatch):
+    """aiortc would split each encoded packet into RTP payloads once per viewer."""
+    from aiortc.codecs.h264 import H264Encoder
+    from streaming.broadcast import Broadcast
+    from streaming.webrtc import WebRTCViewers
+
+    WebRTCViewers(Broadcast())
+    calls = []
+    split = H264Encoder._split_bitstream
+    monkeypatch.setattr(H264Encoder, "_split_bitstream",
+                        staticmethod(lambda buf: calls.append(1) or split(buf)))
+    packet = av.Packet(b"\x00\x00\x00\x01\x65" + bytes(3000))
+    packet.pts, packet.time_base = 7, fractions.Fraction(1, 25)
+    results = [H264Encoder().pack(packet) for _ in range(20)]     # twenty viewers
+    assert len(calls) == 1
+    assert all(r == results[0] for r in results) and len(results[0][0]) >= 3   # MTU-sized parts
