@@ -36,6 +36,7 @@ from anchor.errors import OutputError
 from anchor.media import PROGRAM_RATE, AudioBlock, Caption, VideoFrame
 
 from .broadcast import AUDIO_FEEDS, VIDEO_FEEDS, Broadcast
+from .yuv import yuv420
 
 log = logging.getLogger(__name__)
 
@@ -267,9 +268,7 @@ class LiveEncoder:
             yuv = self._last_yuv                   # a repeated frame: convert once
         else:
             start = time.perf_counter()
-            rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(job.image), format="rgb24")
-            yuv = rgb.reformat(format="yuv420p", dst_colorspace="ITU709",
-                               dst_color_range="MPEG")
+            yuv = yuv420(job.image)
             self._convert_seconds += time.perf_counter() - start
             self._converted += 1
             self._last_image, self._last_yuv = job.image, yuv

@@ -25,6 +25,7 @@ from anchor.media import PROGRAM_RATE, AudioBlock, Caption, VideoFrame, program_
 
 from .label import AIGC_KEY, AIGCLabel
 from .partfile import PartFile, output_error
+from .yuv import yuv420
 
 AAC_FRAME = 1024                 # samples per AAC-LC frame
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
@@ -187,8 +188,7 @@ class Mp4Sink:
             raise OutputError(f"{self.path}: video frame pts {pts} does not come after "
                               f"{self._last_video_pts}")
         self._last_video_pts = pts
-        rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-        yuv = rgb.reformat(format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG")
+        yuv = yuv420(image)
         yuv.pts, yuv.time_base = pts, self._time_base
         self._mux(self._video.encode(yuv))
 
