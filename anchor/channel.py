@@ -121,25 +121,16 @@ class Channel:
                 log.exception("render loop failed; starting again with the next utterance")
 
     def _render_items(self) -> None:
-        """Program items go to the pacer a frame at a time (the frame with the audio and
-        captions before it): one hop onto the event loop per frame, which stays prompt even
-        while the loop is busy sending to many viewers."""
-        started, batch = time.perf_counter(), []
+        started = time.perf_counter()
         for item in self.program.items(iter(self._next_spoken, None)):
+            if isinstance(item, VideoFrame):
+                self.counts["frames_rendered"] += 1
+                self.render_seconds += time.perf_counter() - started
             if self._stopping.is_set():
                 return
-            batch.append(item)
-            if not isinstance(item, VideoFrame):
-                continue
-            self.counts["frames_rendered"] += 1
-            self.render_seconds += time.perf_counter() - started
-            self._put = asyncio.run_coroutine_threadsafe(self._put_all(batch), self._loop)
+            self._put = asyncio.run_coroutine_threadsafe(self.pacer.put(item), self._loop)
             self._put.result()
-            started, batch = time.perf_counter(), []
-
-    async def _put_all(self, items: list) -> None:
-        for item in items:
-            await self.pacer.put(item)
+            started = time.perf_counter()
 
     def _next_spoken(self) -> Spoken:
         """The scheduler's next utterance, after picking up an edited show file. After an
