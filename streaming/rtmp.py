@@ -273,6 +273,7 @@ class _Link:
         self._url, self._shown = url, shown_url
         self._proc: asyncio.subprocess.Process | None = None
         self.live = False
+        self.killed = False      # ended by us (a stall, a stop): its exit status is no news
         self.packets = 0                 # as reported by the child: muxed and sent
         self.bytes = 0
         self._last_t: float | None = None     # media time of the newest packet piped
@@ -330,7 +331,7 @@ class _Link:
                 failed = True
                 yield "failed", detail.replace(self._url, self._shown)
         code = await self._proc.wait()
-        if code != 0 and not failed:             # 0: it was told to finish, and did
+        if code != 0 and not failed and not self.killed:   # 0: it was told to finish, and did
             yield "failed", f"{self._shown}: the RTMP sender ended (exit status {code})"
 
     async def finish(self, timeout: float) -> None:
@@ -345,6 +346,7 @@ class _Link:
 
     async def kill(self) -> None:
         assert self._proc is not None and self._proc.stdin is not None
+        self.killed = True
         self._proc.stdin.close()
         if self._proc.returncode is None:
             try:
