@@ -15,7 +15,6 @@ from pathlib import Path
 import aiohttp
 import av
 import numpy as np
-import pytest
 
 from anchor.channel import Channel
 from anchor.pipeline import Format

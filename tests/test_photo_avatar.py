@@ -4,7 +4,6 @@ FaceMesh again on what it renders."""
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np

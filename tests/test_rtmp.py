@@ -7,7 +7,6 @@ channel's LiveEncoder: a white bar sweeping across a dark picture, and a 440 Hz 
 from __future__ import annotations
 
 import asyncio
-import socket
 from fractions import Fraction
 
 import av
