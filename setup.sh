@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets Anchor up on a fresh Debian/Ubuntu machine: system packages, then a virtualenv in .venv.
 #   bash setup.sh          the product (embedded defaults: espeak-ng voice, drawn presenter)
-#   bash setup.sh --test   plus what the tests need
+#   bash setup.sh --neural plus the neural backends (torch, Coqui TTS, transformers; several GB)
+#   bash setup.sh --test   plus what the tests need (the neural backends included)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -26,6 +27,9 @@ python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/pip install -q --upgrade pip
 extras=""
-[ "${1:-}" = "--test" ] && extras="[test]"
+case "${1:-}" in
+    --test) extras="[test,neural]" ;;
+    --neural) extras="[neural]" ;;
+esac
 .venv/bin/pip install -q -e ".${extras}"
 echo "setup: ready (.venv/bin/anchor)"
