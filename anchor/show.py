@@ -26,7 +26,7 @@ from anchor.errors import ShowError
 from anchor.showsource import (Located, detect_language, load_located, located_markdown,
                                located_plain_text, read_show_text)
 
-__all__ = ["Show", "Layout", "Answers", "FAQ", "NewsSegment", "ProductSegment", "TextSegment",
+__all__ = ["Show", "Layout", "Answers", "LLM", "FAQ", "NewsSegment", "ProductSegment", "TextSegment",
            "Segment", "LANGUAGES", "SEGMENT_KINDS", "load_show", "parse_show", "detect_language",
            "demo_show_path", "list_demo_shows"]
 
@@ -138,6 +138,41 @@ class Answers(_Model):
     interrupt: StrictBool = False   # may an answer cut into a segment, or wait for its end
 
 
+LLM_BACKENDS = ("transformers", "openai")
+
+
+class LLM(_Model):
+    """An optional language model that rewrites the script and/or answers viewers; without it
+    the rules rewriter and the offline answers are used. Every output is checked and falls back
+    to them (see anchor/rewriter/llm.py and anchor/llm_answers.py)."""
+    backend: Literal["transformers", "openai"]
+    model: Name | None = None          # a path or model name (transformers: required)
+    base_url: Name | None = None       # an OpenAI-compatible server (openai: required)
+    api_key_env: Name | None = None    # the environment variable holding the API key
+    style: Literal["news", "shop"] | None = None    # None: shop when the show sells products
+    max_tokens: Annotated[StrictInt, Field(ge=16, le=4096)] = 300
+    timeout_s: Annotated[float, Field(gt=0, le=600)] = 20.0
+    retries: Annotated[StrictInt, Field(ge=0, le=5)] = 1
+    device: Name = "cpu"
+    use: Literal["script", "answers", "both"] = "both"
+
+    @model_validator(mode="after")
+    def _needs(self) -> "LLM":
+        if self.backend == "openai" and not self.base_url:
+            raise ValueError("the openai backend needs base_url (e.g. http://127.0.0.1:8000/v1)")
+        if self.backend == "transformers" and not self.model:
+            raise ValueError("the transformers backend needs model (a path or model name)")
+        return self
+
+    @property
+    def rewrites(self) -> bool:
+        return self.use in ("script", "both")
+
+    @property
+    def answers(self) -> bool:
+        return self.use in ("answers", "both")
+
+
 class FAQ(_Model):
     q: RequiredText
     a: RequiredText
@@ -190,6 +225,7 @@ class Show(_Model):
     seed: StrictInt = 0
     layout: Layout = Layout()
     answers: Answers = Answers()
+    llm: LLM | None = None      # None: the rules rewriter and offline answers
     segments: tuple[Segment, ...] = Field(min_length=1)
 
     @model_validator(mode="before")
@@ -263,7 +299,8 @@ def demo_show_path(name: str = "demo-shop") -> Path:
 
 _TEXT_KEYS = frozenset({"title", "language", "voice", "avatar", "kind", "headline", "body",
                         "source", "name", "currency", "description", "q", "a", "text",
-                        "background", "presenter", "label"})
+                        "background", "presenter", "label", "backend", "model", "base_url",
+                        "api_key_env", "style", "device", "use"})
 _TEXT_LISTS = frozenset({"selling_points"})
 
 
@@ -346,6 +383,8 @@ def _model_at(path: tuple, data: Any) -> type[BaseModel]:
     """The model that validates the mapping at `path`."""
     if not path:
         return Show
+    if path[0] == "llm":
+        return LLM
     if path[0] in ("layout", "answers"):
         return Layout if path[0] == "layout" else Answers
     if path[0] == "segments" and len(path) >= 2:
