@@ -6,7 +6,8 @@ characters, binary junk), empty or oversized comments, more than `rate[0]` comme
 `anchor/blocklist.txt`) and instructions aimed at the presenter ("ignore your instructions",
 "system prompt", "you are now", "repeat after me", "忽略之前的所有指令", "你现在是", show
 directives such as "[pause 60s]"). The gate only looks at text: it never evaluates, formats or
-executes it. Later, LLM output can go through the same gate.
+executes it. `screen_generated(text)` puts a model's output through the same
+blocklist and instruction checks.
 
 Matching happens on a folded copy of the text (NFKC, case-folded, invisible characters removed,
 digits that stand for letters read as letters, spaced-out letters joined), so "ＦＵＣＫ", "sh1t",
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from anchor.clock import Clock
 
-__all__ = ["DEFAULT", "REASONS", "CommentGate", "Verdict", "load_blocklist"]
+__all__ = ["DEFAULT", "REASONS", "CommentGate", "Verdict", "load_blocklist", "screen_generated"]
 
 BLOCKLIST_PATH = Path(__file__).with_name("blocklist.txt")
 
@@ -219,6 +220,30 @@ class CommentGate:
         if self._phrases is not None and self._phrases.search(_NOT_WORD.sub("", folded)):
             return True
         return False
+
+
+def screen_generated(text: str, *, blocklist: Iterable[str] = DEFAULT) -> str:
+    """The check a model's own output passes before it is spoken: "" when it may be said, else
+    the reason code ("binary", "instruction" or "blocked"). No rate limit and no length limit:
+    those are for viewers. Presenter instructions and show directives count as "instruction"."""
+    if not isinstance(text, str) or _is_binary(text):
+        return "binary"
+    folded = _fold(clean(text))
+    if _instruction(folded):
+        return "instruction"
+    words, phrases = _cached_blocklist(tuple(blocklist))
+    if words is not None:
+        for variant in (folded, _join_spaced(folded)):
+            if words.search(variant):
+                return "blocked"
+    if phrases is not None and phrases.search(_NOT_WORD.sub("", folded)):
+        return "blocked"
+    return ""
+
+
+@lru_cache(maxsize=4)
+def _cached_blocklist(entries: tuple[str, ...]) -> tuple[re.Pattern | None, re.Pattern | None]:
+    return _compile_blocklist(entries)
 
 
 def clean(text: str) -> str:
