@@ -1,0 +1,161 @@
+"""Chat models: the small interface the LLM rewriter and answerer use, and its two backends.
+
+A `ChatModel` streams the text of one assistant reply as it is generated. `sentences` cuts that
+stream into sentences, each yielded as soon as it is complete, so speech can start while the
+model is still writing. `load_chat_model` builds a backend from a `ChatConfig`:
+
+- "transformers": a causal LM loaded in this process (anchor/rewriter/hf_chat.py);
+- "openai": any OpenAI-compatible chat-completions server (anchor/rewriter/openai_chat.py).
+
+Neither backend is imported before `load_chat_model` asks for it, so `import anchor` never loads
+torch or transformers.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from anchor.errors import AnchorError
+from anchor.rewriter.sentences import _BOUNDARY, _cut_point, _ends_sentence
+
+ROLES = ("system", "user", "assistant")
+BACKENDS = ("transformers", "openai")
+DEVICES = ("auto", "cpu", "cuda")
+# the longest sentence `sentences` yields, in characters, when `max_chars` is not given
+SENTENCE_CAP = {"en": 300, "zh": 120}
+
+
+class ChatError(AnchorError):
+    """Any failure of a chat backend: model files, server down, timeout, garbage, empty reply."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    role: str      # "system" | "user" | "assistant"
+    content: str
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ChatError(f"chat message role {self.role!r} is not one of {', '.join(ROLES)}")
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    name: str
+
+    def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int = 256,
+               temperature: float = 0.7, deadline_s: float | None = None) -> Iterator[str]:
+        """Text deltas as generated; raises ChatError (down, timeout, garbage, empty).
+
+        `deadline_s` counts seconds from the call: generation stops there and ChatError is raised.
+        Closing the iterator early stops the generation.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChatConfig:
+    """Where a chat model comes from. Field names follow the show file's `llm:` section.
+
+    transformers: `model` is a local directory (loaded offline) or a hub name (downloaded by
+    transformers, for users with internet); `device` "auto" takes CUDA when present.
+    openai: `base_url` like "http://127.0.0.1:8000/v1"; `model` the served model's name (sent
+    when given); `api_key_env` names the environment variable that holds the key.
+    `timeout_s` is the read timeout (no byte for that long: give up); `connect_timeout_s` the
+    connect timeout; `retries` extra attempts on connection errors, 5xx and 429.
+    """
+    backend: str
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    device: str = "auto"
+    timeout_s: float = 20.0
+    connect_timeout_s: float = 5.0
+    retries: int = 1
+    stream: bool = True            # openai: ask for server-sent events (False: one JSON reply)
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ChatError(f"llm backend {self.backend!r} is not one of {', '.join(BACKENDS)}")
+        if self.backend == "transformers" and not self.model:
+            raise ChatError("llm model: the transformers backend needs a model path or name")
+        if self.backend == "openai" and not self.base_url:
+            raise ChatError("llm base_url: the openai backend needs a server URL "
+                            "(e.g. http://127.0.0.1:8000/v1)")
+        if self.device not in DEVICES:
+            raise ChatError(f"llm device {self.device!r} is not one of {', '.join(DEVICES)}")
+        if not self.timeout_s > 0 or not self.connect_timeout_s > 0:
+            raise ChatError("llm timeout_s and connect_timeout_s must be positive")
+        if self.retries < 0:
+            raise ChatError(f"llm retries must be 0 or more, not {self.retries}")
+
+
+def load_chat_model(config: ChatConfig) -> ChatModel:
+    """The backend `config` names, ready to stream; raises ChatError when it cannot load."""
+    if config.backend == "transformers":
+        from anchor.rewriter.hf_chat import TransformersChat
+        return TransformersChat.load(model=config.model, device=config.device)
+    from anchor.rewriter.openai_chat import OpenAIChat
+    return OpenAIChat(base_url=config.base_url, model=config.model,
+                      api_key_env=config.api_key_env, timeout_s=config.timeout_s,
+                      connect_timeout_s=config.connect_timeout_s, retries=config.retries,
+                      stream=config.stream)
+
+
+def sentences(deltas: Iterable[str], *, language: str, max_chars: int | None = None
+              ) -> Iterator[str]:
+    """Cut a token stream into sentences, each yielded as soon as it is complete.
+
+    The sentence rules are those of written text (anchor/rewriter/sentences.py): English and
+    Chinese end marks, no cut inside numbers like 19.99 or after abbreviations like "Dr.". An
+    end mark counts once the next non-blank character has arrived (it decides "Dr. Smith" from
+    "... a doctor. Then"); the last partial sentence comes at the end of the stream. A sentence
+    never exceeds `max_chars` (default by language): a longer run is cut at a clause mark or
+    space. Sentences are stripped; blank ones are skipped.
+    """
+    if language not in SENTENCE_CAP:
+        raise ChatError(f"sentences: language {language!r} is not one of "
+                        f"{', '.join(SENTENCE_CAP)}")
+    cap = max_chars or SENTENCE_CAP[language]
+    if cap < 2:
+        raise ChatError(f"sentences: max_chars must be at least 2, not {cap}")
+    text = ""
+    for delta in deltas:
+        text += delta
+        while True:
+            end = _sentence_end(text, cap, final=False)
+            if end is None:
+                break
+            piece = text[:end].strip()
+            text = text[end:]
+            if piece:
+                yield piece
+    while text.strip():   # the stream ended: what is left is the last sentence (or several)
+        end = _sentence_end(text, cap, final=True)
+        piece, text = text[:end].strip(), text[end:]
+        if piece:
+            yield piece
+
+
+def _sentence_end(text: str, cap: int, *, final: bool) -> int | None:
+    """Where the first sentence of `text` ends; None while a growing text (not `final`) has no
+    complete sentence yet."""
+    for m in _BOUNDARY.finditer(text):
+        if m.end() > cap:
+            break
+        if not final and not text[m.end():].strip():
+            return None      # the next character decides: wait for it
+        if not final and _open_directive(text, m.start()):
+            return None
+        if _ends_sentence(text, m):
+            return m.end()
+    if len(text.rstrip()) > cap:
+        return _cut_point(text, 0, cap)
+    return len(text) if final else None
+
+
+def _open_directive(text: str, position: int) -> bool:
+    """Is `position` inside a "[...]" that has not closed yet (directives are never cut)?"""
+    opening = text.rfind("[", 0, position)
+    return opening >= 0 and text.find("]", opening) < 0 and position - opening < 41
