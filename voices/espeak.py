@@ -11,13 +11,13 @@ from __future__ import annotations
 import unicodedata
 from typing import Iterator
 
-import av
 import numpy as np
 
 from anchor.errors import VoiceError
 from anchor.media import PROGRAM_RATE, AudioChunk, Phoneme, Utterance, Word
 from voices import libespeak
 from voices.base import VoiceInfo
+from voices.resample import resample
 from voices.visemes import phoneme_visemes
 
 TRIM_KEEP_S = 0.03          # silence kept before the first and after the last sound
@@ -82,7 +82,7 @@ class EspeakVoice:
             return None
         keep = round(TRIM_KEEP_S * raw.sample_rate)
         first, stop = max(0, int(loud[0]) - keep), min(len(pcm), int(loud[-1]) + 1 + keep)
-        out = _resample(pcm[first:stop], raw.sample_rate, self.sample_rate)
+        out = resample(pcm[first:stop], raw.sample_rate, self.sample_rate)
         n_out = len(out)
 
         def at(sample: int) -> int:
@@ -161,15 +161,3 @@ def _words(text: str, events, origin: list[int], phonemes: list[Phoneme], at) ->
                 end = min(end, next_start)
             words.append(Word(word_text, start, end))
     return tuple(words)
-
-
-def _resample(pcm: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    if rate_in == rate_out:
-        return pcm.copy()
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=rate_out)
-    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm).reshape(1, -1), format="s16",
-                                       layout="mono")
-    frame.sample_rate = rate_in
-    blocks = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
-    blocks += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
-    return np.concatenate(blocks).astype(np.int16, copy=False) if blocks else np.zeros(0, np.int16)
