@@ -6,14 +6,16 @@ import itertools
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable, Iterator
 
 import voices
 from anchor.errors import AnchorError
 from anchor.media import Pause, Utterance
 from anchor.program import Program, Spoken, spoken_stream
-from anchor.rewriter import RulesRewriter, written_price
-from anchor.show import NewsSegment, ProductSegment, Show
+from anchor.recording import Recording
+from anchor.rewriter import Rewriter, RulesRewriter, written_price
+from anchor.show import LipSync, NewsSegment, ProductSegment, Show
 from anchor.studio import ProductCard, ProgramState, Studio, presenter_box
 from avatars.base import Animator
 
@@ -34,13 +36,30 @@ def program_format(show: Show, *, width: int | None = None, height: int | None =
     return Format(width or layout.width, height or layout.height, fps or layout.fps)
 
 
-def make_animator(name: str, *, height: int, fps: int, seed: int) -> Animator:
+def make_animator(name: str, *, height: int, fps: int, seed: int,
+                  lipsync: LipSync | None = None, channel: str = "") -> Animator:
+    """The avatar's animator; with `lipsync`, wrapped so a neural model draws the mouth."""
     if name == BUILTIN_AVATAR:
         from avatars.presenter import IllustratedPresenter
-        return IllustratedPresenter(height=height, fps=fps, seed=seed)
-    from avatars.pack import load_pack
-    from avatars.warp import PhotoAnimator
-    return PhotoAnimator(load_pack(name), height=height, fps=fps, seed=seed)
+        animator = IllustratedPresenter(height=height, fps=fps, seed=seed)
+    else:
+        from avatars.pack import load_pack
+        from avatars.warp import PhotoAnimator
+        animator = PhotoAnimator(load_pack(name), height=height, fps=fps, seed=seed)
+    if lipsync is None:
+        return animator
+    from avatars.wav2lip import NeuralLipSync
+    engine = lipsync_engine(lipsync.model, device=lipsync.device, batch=lipsync.batch)
+    return NeuralLipSync(animator, engine=engine, fps=fps, channel=channel)
+
+
+@lru_cache(maxsize=4)
+def lipsync_engine(model: str, *, device: str, batch: int):
+    """One engine per checkpoint, device and batch size, shared by every channel that uses it
+    (their frames go into the same batches). Imports torch."""
+    from avatars.wav2lip import LipSyncEngine, load_wav2lip
+    return LipSyncEngine(load_wav2lip(model, device=device), batch=batch,
+                         name=f"lipsync {Path(model).name}")
 
 
 def check_avatar(name: str) -> None:
@@ -76,19 +95,30 @@ ScriptItems = Iterator[tuple[Utterance | Pause, ProgramState]]
 
 def segment_scripts(show: Show, *, passes: int | None = 1,
                     warn: Callable[[str], None] = log.warning,
-                    first_pass: int = 0) -> Iterator[tuple[int, int, ScriptItems]]:
-    """The show read by the rules rewriter one segment at a time, pass after pass (passes=None:
-    forever): (pass index, segment index, that segment's items, lazily). A reader may leave a
-    segment's items unread to skip the rest of it (the live scheduler's skip)."""
+                    first_pass: int = 0, rewriter: Rewriter | None = None
+                    ) -> Iterator[tuple[int, int, ScriptItems]]:
+    """The show read by `rewriter` (default: the rules rewriter) one segment at a time, pass
+    after pass (passes=None: forever): (pass index, segment index, that segment's items,
+    lazily). A reader may leave a segment's items unread to skip the rest of it (the live
+    scheduler's skip)."""
     names = voice_names(show)
-    rewriter = RulesRewriter(seed=show.seed, ids=itertools.count(1), warn=warn,
-                             source_name=str(show.path))
+    rewriter = rewriter or RulesRewriter(seed=show.seed, ids=itertools.count(1), warn=warn,
+                                         source_name=str(show.path))
     for pass_index in itertools.islice(itertools.count(first_pass), passes):
         for index, segment in enumerate(show.segments):
             language = getattr(segment, "language", None) or show.language
             items = rewriter.utterances(segment, language=language, voice=names[language],
                                         pass_index=pass_index)
+            if getattr(segment, "audio", None):
+                items = _recorded(segment.audio, items, language)
             yield pass_index, index, _with_state(items, segment_state(segment, language))
+
+
+def _recorded(path: str, items: Iterator[Utterance | Pause], language: str) -> Iterator[Recording]:
+    """A segment spoken by a recording: its sentences as one item (the pauses are recorded)."""
+    utterances = tuple(item for item in items if isinstance(item, Utterance))
+    if utterances:
+        yield Recording(Path(path), utterances, language)
 
 
 def _with_state(items: Iterator[Utterance | Pause], state: ProgramState) -> ScriptItems:
@@ -97,13 +127,15 @@ def _with_state(items: Iterator[Utterance | Pause], state: ProgramState) -> Scri
 
 
 def script(show: Show, *, passes: int | None = 1, warn: Callable[[str], None] = log.warning,
-           first_pass: int = 0) -> Iterator[tuple[Utterance | Pause, ProgramState]]:
-    """The show read by the rules rewriter, pass after pass (passes=None: forever), each item
-    with the on-screen state of its segment."""
+           first_pass: int = 0, rewriter: Rewriter | None = None
+           ) -> Iterator[tuple[Utterance | Pause, ProgramState]]:
+    """The show read by `rewriter` (default: the rules rewriter), pass after pass (passes=None:
+    forever), each item with the on-screen state of its segment."""
     said, last = 0, len(show.segments) - 1
-    for _, index, items in segment_scripts(show, passes=passes, warn=warn, first_pass=first_pass):
+    for _, index, items in segment_scripts(show, passes=passes, warn=warn, first_pass=first_pass,
+                                           rewriter=rewriter):
         for item in items:
-            said += isinstance(item[0], Utterance)
+            said += not isinstance(item[0], Pause)
             yield item
         if index == last:
             if not said:
@@ -122,7 +154,8 @@ def voice_for(utterance: Utterance) -> voices.Voice:
 
 def stage(show: Show, fmt: Format, *, avatar: str | None = None) -> tuple[Animator, Studio]:
     """The presenter and the studio around it, for one program format."""
-    animator = make_animator(avatar or show.avatar, height=fmt.height, fps=fmt.fps, seed=show.seed)
+    animator = make_animator(avatar or show.avatar, height=fmt.height, fps=fmt.fps, seed=show.seed,
+                             lipsync=show.lipsync, channel=str(show.path or show.title))
     layout = show.layout
     box = presenter_box(fmt.width, fmt.height, layout.presenter, canvas_width=animator.width,
                         canvas_height=animator.height)
@@ -139,4 +172,9 @@ def production(show: Show, fmt: Format, *, avatar: str | None = None, limit_s: f
     the show (None: looping until `limit_s`)."""
     animator, studio = stage(show, fmt, avatar=avatar)
     program = Program(animator=animator, studio=studio, fps=fmt.fps, limit_s=limit_s)
-    return program, spoken_stream(script(show, passes=passes, warn=warn), voice_for)
+    rewriter = None
+    if show.llm is not None:      # the show's LLM rewriter (a file render may wait on it)
+        from anchor.language_model import script_rewriter
+        rewriter = script_rewriter(show, live=False, warn=warn)
+    return program, spoken_stream(script(show, passes=passes, warn=warn, rewriter=rewriter),
+                                  voice_for)

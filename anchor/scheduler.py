@@ -133,7 +133,11 @@ class _Reading:
         self.show, self.serial = show, serial
         self.names = voice_names(show)          # unknown voice: AnchorError
         self.rewriter = RulesRewriter(seed=show.seed, warn=warn, source_name=str(show.path))
-        self._segments = segment_scripts(show, passes=None, warn=warn)
+        script_rewriter = None
+        if show.llm is not None:    # LLM text prepared ahead; never waited for (see lookahead)
+            from anchor.language_model import script_rewriter as llm_rewriter
+            script_rewriter = llm_rewriter(show, live=True, voices=self.names, warn=warn)
+        self._segments = segment_scripts(show, passes=None, warn=warn, rewriter=script_rewriter)
         self._items: Iterator | None = None
         self.pass_index, self.segment_index = 0, -1
         self.state = segment_state(show.segments[0], show.language_of(show.segments[0]))
@@ -243,33 +247,48 @@ class Scheduler:
         """The show being read (a reload counts once it has taken effect)."""
         return self._reading.show
 
-    def comment(self, viewer: str, text: str) -> str:
+    def comment(self, viewer: str, text: str,
+                done: Callable[[str], None] | None = None) -> str:
         """Answer a viewer's question (already through the gate) from the show's facts, or with
         a holding line, and queue the answer to be spoken; returns what will be said ("" if
-        nothing can be). `viewer` is never spoken."""
+        nothing can be, or not yet: an answerer with `answer_later`, a model, answers on its own
+        thread and the answer is queued when ready). `done` gets the answer text once it is
+        queued. `viewer` is never spoken."""
         with self._lock:
             answerer, product = self._answerer, self._on_screen.product
             seed = self._counts["answered"] + len(self._answers)
+        current = product.name if product else None
+        asked = self._clock.now()
+        if hasattr(answerer, "answer_later"):     # never wait on a model (anchor/llm_answers.py)
+            answerer.answer_later(text, current=current, done=lambda answer: self._queue_answer(
+                answer or answerer.holding_line(seed), not answer, asked, done))
+            return ""
         try:
-            answer = answerer.answer(text, current=product.name if product else None)
+            answer = answerer.answer(text, current=current)
             holding = not answer
             if holding:
                 answer = answerer.holding_line(seed)
         except Exception as e:  # noqa: BLE001 (a 24/7 channel survives a faulty part)
             self._warn(f"answering a comment failed ({type(e).__name__}: {e})")
             return ""
+        return self._queue_answer(answer, holding, asked, done)
+
+    def _queue_answer(self, answer: str, holding: bool, asked: float,
+                      done: Callable[[str], None] | None) -> str:
         with self._lock:
             busy = bool(self._answers) or (self._current is not None
                                             and self._current.origin == "answer")
             if len(self._answers) >= MAX_QUESTIONS:
                 self._answers.popleft()
                 self._counts["questions_dropped"] += 1
-            self._answers.append(_Answer(answer, self._clock.now()))
+            self._answers.append(_Answer(answer, asked))
             self._counts["holding_lines"] += holding
             current = self._current
             if (self._interrupts and not busy and current is not None
                     and current.origin == "script" and current.speech and current.interruptible):
                 self._cut(current)
+        if done is not None:
+            done(answer)
         return answer
 
     def say_now(self, text: str) -> None:

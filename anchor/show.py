@@ -23,6 +23,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 
 from anchor import directives
 from anchor.errors import ShowError
+from anchor.show_voice import VoiceDefinition, voice_mapping
 from anchor.showsource import (Located, detect_language, load_located, located_markdown,
                                located_plain_text, read_show_text)
 
@@ -153,7 +154,7 @@ class LLM(_Model):
     max_tokens: Annotated[StrictInt, Field(ge=16, le=4096)] = 300
     timeout_s: Annotated[float, Field(gt=0, le=600)] = 20.0
     retries: Annotated[StrictInt, Field(ge=0, le=5)] = 1
-    device: Name = "cpu"
+    device: Literal["auto", "cpu", "cuda"] = "auto"   # transformers: where the model runs
     use: Literal["script", "answers", "both"] = "both"
 
     @model_validator(mode="after")
@@ -171,6 +172,23 @@ class LLM(_Model):
     @property
     def answers(self) -> bool:
         return self.use in ("answers", "both")
+
+
+class LipSync(_Model):
+    """A neural lip-sync model drawing the avatar's mouth (`lipsync:` on the show)."""
+    model: str                           # a Wav2Lip generator checkpoint, relative to the show
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    batch: Annotated[StrictInt, Field(ge=1, le=256)] = 8
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _model(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("must name a checkpoint file (model: wav2lip.pth)")
+        path = (Path((info.context or {}).get("base", ".")) / value.strip()).resolve()
+        if not path.is_file():
+            raise ValueError(f"checkpoint {value.strip()!r} not found (looked for {path})")
+        return str(path)
 
 
 class FAQ(_Model):
@@ -210,6 +228,25 @@ class ProductSegment(_Segment):
 class TextSegment(_Segment):
     kind: Literal["text"]
     text: Speech
+    audio: str | None = None   # a recording of `text` played instead of the voice (any PyAV file)
+
+    @field_validator("audio", mode="before")
+    @classmethod
+    def _audio(cls, value: Any, info: ValidationInfo) -> Any:
+        """Path relative to the show file; the file must decode (checked here, at load)."""
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            raise ValueError("is empty: name an audio file (e.g. audio: clip.wav)")
+        from anchor.errors import VoiceError
+        from voices.recorded import read_recording
+        audio = (Path((info.context or {}).get("base", ".")) / value.strip()).resolve()
+        try:
+            read_recording(audio)
+        except VoiceError as e:
+            raise ValueError(f"recording {value.strip()!r}: {str(e).removeprefix(str(audio) + ': ')}"
+                             f" ({audio})") from None
+        return str(audio)
 
 
 Segment = Annotated[Union[NewsSegment, ProductSegment, TextSegment], Field(discriminator="kind")]
@@ -221,10 +258,12 @@ class Show(_Model):
     title: RequiredText
     language: Language
     voice: Name | None = None   # None: the language's default voice
+    voices: Annotated[dict[Name, VoiceDefinition], BeforeValidator(voice_mapping)] = {}   # neural voices by name
     avatar: Name = "presenter"
     seed: StrictInt = 0
     layout: Layout = Layout()
     answers: Answers = Answers()
+    lipsync: LipSync | None = None   # None: the avatar's own mouth animation
     llm: LLM | None = None      # None: the rules rewriter and offline answers
     segments: tuple[Segment, ...] = Field(min_length=1)
 
@@ -300,7 +339,8 @@ def demo_show_path(name: str = "demo-shop") -> Path:
 _TEXT_KEYS = frozenset({"title", "language", "voice", "avatar", "kind", "headline", "body",
                         "source", "name", "currency", "description", "q", "a", "text",
                         "background", "presenter", "label", "backend", "model", "base_url",
-                        "api_key_env", "style", "device", "use"})
+                        "api_key_env", "style", "device", "use", "audio",
+                        "model_name", "config", "speaker", "reference", "consent"})
 _TEXT_LISTS = frozenset({"selling_points"})
 
 
@@ -385,6 +425,10 @@ def _model_at(path: tuple, data: Any) -> type[BaseModel]:
         return Show
     if path[0] == "llm":
         return LLM
+    if path[0] == "voices":
+        return VoiceDefinition if len(path) >= 2 else Show
+    if path[0] == "lipsync":
+        return LipSync
     if path[0] in ("layout", "answers"):
         return Layout if path[0] == "layout" else Answers
     if path[0] == "segments" and len(path) >= 2:
