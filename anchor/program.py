@@ -137,6 +137,12 @@ def spoken_stream(items: Iterable[tuple[Utterance | Pause, ProgramState]],
             yield silence(item.ms, replace(state, subtitle=""), emotion)
             continue
         emotion = item.emotion
+        if not isinstance(item, Utterance):      # a recording (anchor.recording) speaks itself
+            from anchor.recording import recorded_spoken
+            for spoken in recorded_spoken(item, state):
+                said = True
+                yield spoken
+            continue
         spoken = speak(voice_for(item), item, state)
         if spoken is not None:
             said = True
