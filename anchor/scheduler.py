@@ -137,6 +137,7 @@ class _Reading:
         if show.llm is not None:    # LLM text prepared ahead; never waited for (see lookahead)
             from anchor.language_model import script_rewriter as llm_rewriter
             script_rewriter = llm_rewriter(show, live=True, voices=self.names, warn=warn)
+        self.script_rewriter = script_rewriter
         self._segments = segment_scripts(show, passes=None, warn=warn, rewriter=script_rewriter)
         self._items: Iterator | None = None
         self.pass_index, self.segment_index = 0, -1
