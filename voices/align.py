@@ -35,6 +35,7 @@ N_MFCC = 13                 # c1..c12 are used (c0, loudness, is left to the sil
 MIN_SILENCE_S = 0.12        # quieter runs at least this long are pauses (closed mouth)
 SILENCE_BELOW_PEAK_DB = 45  # a frame this far below the loud frames is silent ...
 SILENCE_ABOVE_FLOOR = 0.2   # ... or in the lowest fifth between the noise floor and the peak
+SILENCE_DB = -60            # ... or below this level (dB full scale) in any case
 MAX_STRETCH = 3             # audio frames one reference frame may advance over
 BAND_SHARE = 0.2            # half-width of the warping band, as a share of the audio frames
 MIN_BAND = 60               # ... and at least this many frames
@@ -160,7 +161,8 @@ def _normalized(feats: np.ndarray) -> np.ndarray:
 
 def _silent(db: np.ndarray) -> np.ndarray:
     floor, peak = np.percentile(db, 5), np.percentile(db, 95)
-    threshold = max(peak - SILENCE_BELOW_PEAK_DB, floor + SILENCE_ABOVE_FLOOR * (peak - floor))
+    threshold = max(peak - SILENCE_BELOW_PEAK_DB, floor + SILENCE_ABOVE_FLOOR * (peak - floor),
+                    SILENCE_DB)
     return db < threshold
 
 
