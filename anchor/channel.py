@@ -19,10 +19,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import AsyncIterator
 
-from anchor.answers import Answerer
 from anchor.clock import Clock, SystemClock
 from anchor.errors import AnchorError
 from anchor.gate import CommentGate, Verdict
+from anchor.language_model import comment_answerer
 from anchor.media import AudioBlock, Caption, VideoFrame
 from anchor.pipeline import Format, check_avatar, program_format, stage, voice_for, voice_names
 from anchor.program import Program, Spoken
@@ -52,8 +52,9 @@ class Channel:
         self.broadcast = Broadcast()
         self.viewers = WebRTCViewers(self.broadcast, ice_hosts=ice_hosts)
         self.gate = CommentGate(clock=self.clock)
-        self.scheduler = Scheduler(self.show, voice_for=voice_for, answerer=Answerer(self.show),
-                                   clock=self.clock, warn=log.warning)
+        self.scheduler = Scheduler(self.show, voice_for=voice_for,
+                                   answerer=comment_answerer(self.show), clock=self.clock,
+                                   warn=log.warning)
         animator, studio = stage(self.show, self.fmt, avatar=avatar)
         self.pacer = Pacer(fps=self.fmt.fps, clock=self.clock, buffer_ms=buffer_ms)
         frame_time = Fraction(1, self.fmt.fps)
@@ -152,7 +153,7 @@ class Channel:
         if show.layout != self.show.layout or show.avatar != self.show.avatar:
             log.warning("layout and avatar changes take effect when the channel restarts")
         self.show = show
-        self.scheduler.reload(show, answerer=Answerer(show))
+        self.scheduler.reload(show, answerer=comment_answerer(show))
         self._emit({"type": "show", "title": show.title})
         log.info("show reloaded", extra={"show": str(self.show_path)})
 
@@ -175,9 +176,10 @@ class Channel:
         if not verdict.ok:
             self.counts["comments_refused"] += 1
             return verdict
-        answer = self.scheduler.comment(viewer, verdict.text)
+        question = verdict.text       # the answer event goes out once the answer is queued
+        self.scheduler.comment(viewer, question, done=lambda answer: self._emit(
+            {"type": "answer", "question": question, "text": answer}))
         self.counts["comments_answered"] += 1
-        self._emit({"type": "answer", "question": verdict.text, "text": answer})
         return verdict
 
     def say_now(self, text: str) -> None:
