@@ -251,3 +251,58 @@ def test_anchor_render_reads_a_show_whose_llm_points_at_the_server(server, tmp_p
     assert "Meet the Trail Bottle, your new favourite companion!" in srt
     assert "All of that for just $19.99." in srt
     assert out.stat().st_size > 10_000
+
+
+# ---- configuration and the in-process backend ------------------------------------------------
+
+@pytest.mark.parametrize("section, error", [
+    ("  backend: openai\n", "shop.yaml:5: llm: the openai backend needs base_url"),
+    ("  backend: transformers\n", "shop.yaml:5: llm: the transformers backend needs model"),
+    ("  backend: openai\n  base_url: http://x/v1\n  style: loud\n",
+     "shop.yaml:8: llm.style: must be news or shop (got 'loud')"),
+    ("  backend: openai\n  base_url: http://x/v1\n  timeout: 3\n",
+     "shop.yaml:8: llm: unknown field 'timeout' (did you mean 'timeout_s'?)"),
+])
+def test_a_bad_llm_section_is_named_with_its_line(section, error):
+    from anchor.errors import ShowError
+    text = SHOW.replace("seed: 3\n", "seed: 3\nllm:\n" + section)
+    with pytest.raises(ShowError) as e:
+        parse_show(text, path="shop.yaml")
+    assert str(e.value).startswith(error)
+
+
+def test_without_llm_the_rules_speak_and_no_model_is_touched(server):
+    from anchor.language_model import comment_answerer, script_rewriter
+    before = len(server.received)
+    assert script_rewriter(show(), live=False) is None
+    assert isinstance(comment_answerer(show()), Answerer)
+    said = [item.caption for item, _ in pipeline.script(show()) if isinstance(item, Utterance)]
+    assert said[1:1 + len(rules_captions(product()))] == rules_captions(product())
+    assert len(server.received) == before
+
+
+def test_a_tiny_transformers_model_is_asked_and_whatever_it_says_is_checked(tmp_path):
+    pytest.importorskip("transformers")
+    from test_chat_hf import build_tiny_chat_model
+
+    from anchor.language_model import script_rewriter
+    from anchor.rewriter.llm import segment_facts
+    from anchor.rewriter.facts import unsupported_numbers
+    build_tiny_chat_model(tmp_path / "tiny")
+    text = SHOW.replace("seed: 3\n", f"seed: 3\nllm:\n  backend: transformers\n"
+                                     f"  model: {tmp_path / 'tiny'}\n  device: cpu\n"
+                                     f"  max_tokens: 24\n  timeout_s: 20\n")
+    tiny_show = parse_show(text, path="shop.yaml")
+    warnings = []
+    llm = script_rewriter(tiny_show, live=False, warn=warnings.append)
+    assert type(llm).__name__ == "LLMRewriter" and llm.chat.name
+    news = tiny_show.segments[2]
+    said = captions(llm.utterances(news, language="en", voice="v"))
+    rules = captions(RulesRewriter(seed=3).utterances(news, language="en", voice="v"))
+    assert said                                             # the segment is always spoken
+    if llm.fallbacks:                                        # random words: usually refused
+        assert said == rules and "LLM text not used" in warnings[0]
+    else:
+        for caption in said:
+            assert screen_generated(caption) == ""
+            assert not unsupported_numbers(caption, segment_facts(news, "en"))
