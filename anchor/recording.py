@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
+
 from anchor.media import PROGRAM_RATE, Utterance, Viseme
 from anchor.program import Spoken
 from anchor.studio import ProgramState
@@ -35,6 +37,10 @@ class Recording:
     @property
     def emotion(self) -> str:
         return self.utterances[0].emotion if self.utterances else "neutral"
+
+    @property
+    def interruptible(self) -> bool:
+        return all(u.interruptible for u in self.utterances)
 
 
 def recorded_spoken(recording: Recording, state: ProgramState) -> Iterator[Spoken]:
@@ -68,6 +74,21 @@ def recorded_spoken(recording: Recording, state: ProgramState) -> Iterator[Spoke
         if end > start:
             utterance = recording.utterances[index]
             yield _piece(pcm, timing.visemes, start, end, utterance, state, caption=utterance.subtitle)
+
+
+def recorded_turn(recording: Recording, state: ProgramState) -> Spoken | None:
+    """The whole recording as one Spoken (for a reader that plays one item per turn, like the
+    live scheduler): its sentences' captions joined into one subtitle."""
+    pieces = list(recorded_spoken(recording, state))
+    if not pieces:
+        return None
+    visemes, offset = [], 0
+    for piece in pieces:
+        visemes += [replace(v, start=v.start + offset, end=v.end + offset) for v in piece.visemes]
+        offset += len(piece.pcm)
+    caption = " ".join(p.caption for p in pieces)
+    return Spoken(np.concatenate([p.pcm for p in pieces]), tuple(visemes),
+                  replace(state, subtitle=caption), pieces[0].emotion, caption, pieces[0].language)
 
 
 def _piece(pcm, visemes: tuple[Viseme, ...], start: int, end: int, utterance: Utterance,

@@ -41,6 +41,7 @@ from anchor.errors import AnchorError
 from anchor.media import Pause, Utterance
 from anchor.pipeline import segment_scripts, segment_state, voice_names
 from anchor.program import LEAD_IN_MS, Spoken, silence, speak
+from anchor.recording import Recording, recorded_turn
 from anchor.rewriter import RulesRewriter
 from anchor.show import Show, TextSegment
 from anchor.studio import ProgramState
@@ -482,9 +483,12 @@ class Scheduler:
     def _speak(self, utterance: Utterance, state: ProgramState) -> Spoken | None:
         """Synthesize one utterance; a failing voice is reported and the utterance left out."""
         try:
+            if isinstance(utterance, Recording):     # a segment read from a recording
+                return recorded_turn(utterance, state)
             return speak(self._voice_for(utterance), utterance, state)
         except Exception as e:  # noqa: BLE001 (a 24/7 channel survives a faulty part)
-            self._warn_once(f"voice {utterance.voice!r} failed ({type(e).__name__}: {e}); "
+            self._warn_once(f"voice {getattr(utterance, 'voice', 'recording')!r} failed "
+                            f"({type(e).__name__}: {e}); "
                        "the utterance was left out")
             return None
 

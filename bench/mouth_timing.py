@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -52,14 +52,23 @@ class Variant:
     pitch: int
     lead_s: float = 0.0        # silence added before the speech
     rate_out: int = 0          # resample the audio to this rate (0: espeak's 22050 Hz)
+    snr_db: float | None = None   # add white noise this far below the speech (None: clean)
+    second_rate: int = 0       # speak the second half of the text at this rate, after a pause
 
 
 VARIANTS = {
     "en": [Variant("en-us+f3", 185, 62), Variant("en-us+m3", 150, 40, lead_s=0.4),
-           Variant("en-us+klatt2", 210, 55, rate_out=48000), Variant("en-us+f5", 165, 70, 0.25, 48000)],
+           Variant("en-us+klatt2", 210, 55, rate_out=48000), Variant("en-us+f5", 165, 70, 0.25, 48000),
+           Variant("en-us+m1", 175, 50, 0.3, 48000, snr_db=25),
+           Variant("en-us+f3", 130, 60, 0.2, second_rate=260)],
     "zh": [Variant("cmn+f2", 185, 62), Variant("cmn+m3", 150, 40, lead_s=0.4),
-           Variant("cmn+klatt2", 210, 55, rate_out=48000), Variant("cmn+f5", 165, 70, 0.25, 48000)],
+           Variant("cmn+klatt2", 210, 55, rate_out=48000), Variant("cmn+f5", 165, 70, 0.25, 48000),
+           Variant("cmn+m1", 175, 50, 0.3, 48000, snr_db=25),
+           Variant("cmn+f2", 130, 60, 0.2, second_rate=260)],
 }
+
+
+REFERENCE = {"en": "en-us", "zh": "cmn"}   # the aligner's reference voices (voices.align)
 
 
 def _base(symbol: str) -> str:
@@ -81,14 +90,38 @@ def true_boundaries(raw: libespeak.RawSpeech) -> tuple[list[str], list[float], l
     return symbols, starts, ends
 
 
-def score(text: str, language: str, variant: Variant) -> tuple[list[float], float, float]:
-    raw = libespeak.speak(text, voice=variant.voice, rate=variant.rate, pitch=variant.pitch)
+def halves(text: str) -> tuple[str, str]:
+    """The text cut at its middle comma or space (or its middle character)."""
+    cuts = [i for i, c in enumerate(text) if c in "，, "] or [len(text) // 2 - 1]
+    cut = min(cuts, key=lambda i: abs(i - len(text) / 2)) + 1
+    return text[:cut], text[cut:]
+
+
+def speak(text: str, variant: Variant) -> libespeak.RawSpeech:
+    """The target speech; with `second_rate`, the two halves at two rates, 0.5 s apart."""
+    if not variant.second_rate:
+        return libespeak.speak(text, voice=variant.voice, rate=variant.rate, pitch=variant.pitch)
+    first, second = halves(text)
+    a = libespeak.speak(first, voice=variant.voice, rate=variant.rate, pitch=variant.pitch)
+    b = libespeak.speak(second, voice=variant.voice, rate=variant.second_rate, pitch=variant.pitch)
+    offset = len(a.pcm) + a.sample_rate // 2
+    pcm = np.concatenate([a.pcm, np.zeros(a.sample_rate // 2, np.int16), b.pcm])
+    events = a.events + tuple(replace(e, sample=e.sample + offset) for e in b.events)
+    return libespeak.RawSpeech(pcm, a.sample_rate, events)
+
+
+def score(text: str, language: str, variant: Variant):
+    raw = speak(text, variant)
     symbols, starts, ends = true_boundaries(raw)
     pcm, rate = raw.pcm, raw.sample_rate
     lead = round(variant.lead_s * rate)
     pcm = np.concatenate([np.zeros(lead, np.int16), pcm])
     if variant.rate_out:
         pcm, rate = resample(pcm, rate, variant.rate_out), variant.rate_out
+    if variant.snr_db is not None:
+        level = np.sqrt(np.mean(raw.pcm.astype(np.float64) ** 2)) / 10 ** (variant.snr_db / 20)
+        noise = np.random.default_rng(len(text)).normal(0.0, level, len(pcm))
+        pcm = np.clip(pcm + noise, -32768, 32767).astype(np.int16)
     t0 = time.perf_counter()
     timing = audio_timing(text, pcm, rate, language=language)
     elapsed = time.perf_counter() - t0
@@ -103,24 +136,50 @@ def score(text: str, language: str, variant: Variant) -> tuple[list[float], floa
             if ends[i] is not None:
                 errors.append(abs(found[j].end / rate - variant.lead_s - ends[i]))
     matched = sum(b.size for b in matcher.get_matching_blocks()) / max(1, len(symbols))
-    return [1000 * e for e in errors], elapsed / (len(pcm) / rate), matched
+    return [1000 * e for e in errors], elapsed / (len(pcm) / rate), matched, linear(text, language, symbols, starts, ends)
+
+
+def linear(text: str, language: str, symbols, starts, ends) -> list[float]:
+    """The baseline without warping: the reference's boundaries stretched linearly between the
+    true first and last sound (given the true end points, which the aligner is not)."""
+    ref = libespeak.speak(text, voice=REFERENCE[language])
+    r_symbols, r_starts, r_ends = true_boundaries(ref)
+    r_last = max(e for e in r_ends if e is not None)
+    t_last = max(e for e in ends if e is not None)
+    def stretch(t):
+        return starts[0] + (t - r_starts[0]) * (t_last - starts[0]) / (r_last - r_starts[0])
+    errors = []
+    matcher = difflib.SequenceMatcher(a=symbols, b=r_symbols, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            i, j = block.a + k, block.b + k
+            errors.append(abs(stretch(r_starts[j]) - starts[i]))
+            if ends[i] is not None and r_ends[j] is not None:
+                errors.append(abs(stretch(r_ends[j]) - ends[i]))
+    return [1000 * e for e in errors]
 
 
 def main() -> None:
     everything = []
     for language, sentences in SENTENCES.items():
-        errors, speeds, matched = [], [], []
+        errors, speeds, matched, baseline = [], [], [], []
         for variant in VARIANTS[language]:
+            mine = []
             for text in sentences:
-                e, speed, share = score(text, language, variant)
-                errors += e
+                e, speed, share, base = score(text, language, variant)
+                mine += e
+                baseline += base
                 speeds.append(speed)
                 matched.append(share)
+            errors += mine
+            print(f"  {variant}: mean {np.mean(mine):.1f} ms, p95 {np.percentile(mine, 95):.1f} ms")
         everything += errors
         arr = np.array(errors)
         print(f"{language}: {len(arr)} boundaries, {100 * np.mean(matched):.0f}% of phonemes paired, "
               f"mean {arr.mean():.1f} ms, median {np.median(arr):.1f} ms, p95 {np.percentile(arr, 95):.1f} ms; "
               f"align time {1000 * np.mean(speeds):.0f} ms per s of audio")
+        print(f"{language}: baseline (linear stretch between the true ends, no warping): "
+              f"mean {np.mean(baseline):.1f} ms, p95 {np.percentile(baseline, 95):.1f} ms")
     arr = np.array(everything)
     print(f"all: {len(arr)} boundaries, mean {arr.mean():.1f} ms, p95 {np.percentile(arr, 95):.1f} ms")
     long_text = " ".join(SENTENCES["en"])

@@ -36,6 +36,7 @@ MIN_SILENCE_S = 0.12        # quieter runs at least this long are pauses (closed
 SILENCE_BELOW_PEAK_DB = 45  # a frame this far below the loud frames is silent ...
 SILENCE_ABOVE_FLOOR = 0.2   # ... or in the lowest fifth between the noise floor and the peak
 SILENCE_DB = -60            # ... or below this level (dB full scale) in any case
+PAUSE_FRAMES = 4            # frames of each pause the warp still sees
 MAX_STRETCH = 3             # audio frames one reference frame may advance over
 BAND_SHARE = 0.2            # half-width of the warping band, as a share of the audio frames
 MIN_BAND = 60               # ... and at least this many frames
@@ -65,8 +66,8 @@ def audio_timing(text: str, pcm: np.ndarray, sample_rate: int, *, language: str)
         return AudioTiming((), (), ())
     ref_feats, ref_db = _features(reference.pcm.astype(np.float32) / 32768.0)
     feats, db = _features(audio)
-    ref_keep = np.flatnonzero(~_pauses(ref_db))
-    keep = np.flatnonzero(~_pauses(db))
+    ref_keep = np.flatnonzero(_kept(_pauses(ref_db)))
+    keep = np.flatnonzero(_kept(_pauses(db)))
     if len(ref_keep) < 2 or len(keep) < 2:
         return AudioTiming((), (), ())
     ref_norm, norm = _normalized(ref_feats[ref_keep]), _normalized(feats[keep])
@@ -177,6 +178,17 @@ def _pauses(db: np.ndarray) -> np.ndarray:
     return out
 
 
+def _kept(pauses: np.ndarray) -> np.ndarray:
+    """The frames the warp sees: all but the pauses, of which PAUSE_FRAMES in the middle of
+    each inner one stay, so a pause in one voice can meet a short silence in the other."""
+    keep = ~pauses
+    for start, end in _runs(pauses):
+        if start > 0 and end < len(pauses):
+            middle = (start + end) // 2
+            keep[max(start, middle - PAUSE_FRAMES // 2):min(end, middle - PAUSE_FRAMES // 2 + PAUSE_FRAMES)] = True
+    return keep
+
+
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
@@ -260,6 +272,8 @@ def _outside(start: int, end: int, silences: list[tuple[int, int]]) -> tuple[int
             start = b
         if a < end <= b:
             end = a
+        if start < a and b < end:       # spans the pause: keep its longer side
+            start, end = (start, a) if a - start >= end - b else (b, end)
     return start, end
 
 
