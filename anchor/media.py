@@ -5,7 +5,7 @@ pts n on a time base of 1/fps, so frame n starts at sample n * PROGRAM_RATE / fp
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -97,10 +97,18 @@ CLOSED = MouthShape()
 
 @dataclass(frozen=True, slots=True)
 class FaceDrive:
-    """What one video frame of the presenter must show; idle motion is the animator's own."""
+    """What one video frame of the presenter must show; idle motion is the animator's own.
+
+    `audio` is only filled for an animator that asks for it with an `audio_window_ms =
+    (before, after)` attribute (a neural lip sync): the program audio (mono int16 at
+    PROGRAM_RATE) from `before` ms ahead of this frame's start to `after` ms past it, zeros
+    where the program has none yet; `audio_at` is the program sample of its first sample.
+    Neither takes part in comparisons."""
     mouth: MouthShape = CLOSED
     expression: str = "neutral"   # one of EXPRESSIONS
     speaking: bool = False
+    audio: np.ndarray | None = field(default=None, compare=False, repr=False)
+    audio_at: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

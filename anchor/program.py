@@ -58,6 +58,13 @@ class Program:
         self.generation, self.late = generation, late
         self.samples = 0      # program audio placed so far
         self.frames = 0       # video frames placed so far
+        # an animator that reads the audio (neural lip sync) names the window it needs
+        window = getattr(animator, "audio_window_ms", None)
+        self._window = None if window is None else tuple(round(ms * PROGRAM_RATE / 1000)
+                                                         for ms in window)
+        # program audio just before the item being placed: the window's lead and one frame
+        self._heard = np.zeros(0 if window is None else self._window[0] + PROGRAM_RATE // fps + 1,
+                               np.int16)
 
     def frame_start(self, n: int) -> int:
         return n * PROGRAM_RATE // self.fps
@@ -81,6 +88,7 @@ class Program:
                 if len(pcm) == 0:
                     return
             end = start + len(pcm)
+            context = None if self._window is None else np.concatenate([self._heard, pcm])
             if item.caption:
                 pending.append(Caption(item.caption, start, end, item.language))
             first = self.frames
@@ -88,6 +96,7 @@ class Program:
             if last <= first:                                   # too short to reach a new frame
                 pending.append(AudioBlock(pcm, start))
                 self.samples = end
+                self._remember(context, start)
                 continue
             shapes = mouth_track(item.visemes, sample_rate=PROGRAM_RATE, fps=self.fps,
                                  n_frames=last - first, start_sample=self.frame_start(first) - start)
@@ -99,9 +108,29 @@ class Program:
                 self.samples, self.frames = a1, n + 1
                 if not self.late(n):
                     pending.append(_FrameSlot(n, item.state))
-                    yield FaceDrive(mouth=mouth, expression=item.emotion, speaking=speaking)
+                    drive = FaceDrive(mouth=mouth, expression=item.emotion, speaking=speaking)
+                    if context is not None:
+                        drive = self._with_audio(drive, context, start, self.frame_start(n))
+                    yield drive
                 if self.generation() != generation:
                     break
+            self._remember(context, start)
+
+    def _remember(self, context: np.ndarray | None, start: int) -> None:
+        """Keep the end of the program audio placed so far, for the next item's windows."""
+        if context is not None:
+            self._heard = context[:len(self._heard) + self.samples - start][-len(self._heard):]
+
+    def _with_audio(self, drive: FaceDrive, context: np.ndarray, start: int, at: int) -> FaceDrive:
+        """The drive with the program audio around sample `at`, cut from `context` (the audio
+        before this item, then the item's): zeros past the item's end, as the next item is not
+        made yet."""
+        before, after = self._window
+        first = at - before - (start - len(self._heard))      # index of sample at - before
+        window = np.zeros(before + after, np.int16)
+        got = context[first:first + before + after]
+        window[:len(got)] = got
+        return replace(drive, audio=window, audio_at=at - before)
 
 
 def silence(ms: int, state: ProgramState, emotion: str = "neutral") -> Spoken:
