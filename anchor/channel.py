@@ -24,7 +24,7 @@ from anchor.errors import AnchorError
 from anchor.gate import CommentGate, Verdict
 from anchor.language_model import comment_answerer
 from anchor.media import AudioBlock, Caption, VideoFrame
-from anchor.pipeline import Format, check_avatar, program_format, stage, voice_for, voice_names
+from anchor.pipeline import Format, check_avatar, program_format, show_voices, stage, voice_names
 from anchor.program import Program, Spoken
 from anchor.scheduler import Scheduler
 from anchor.show import Show, demo_show_path, load_show
@@ -52,7 +52,8 @@ class Channel:
         self.broadcast = Broadcast()
         self.viewers = WebRTCViewers(self.broadcast, ice_hosts=ice_hosts)
         self.gate = CommentGate(clock=self.clock)
-        self.scheduler = Scheduler(self.show, voice_for=voice_for,
+        # the voices of the show on air (a reload may define new ones)
+        self.scheduler = Scheduler(self.show, voice_for=lambda u: show_voices(self.show)(u),
                                    answerer=comment_answerer(self.show), clock=self.clock,
                                    warn=log.warning)
         animator, studio = stage(self.show, self.fmt, avatar=avatar)
