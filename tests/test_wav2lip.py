@@ -429,6 +429,38 @@ def test_paste_back_has_no_box_and_no_seam(runner):
     engine.close()
 
 
+def test_photo_avatar_mouth_is_redrawn_inside_the_face_only(runner, tmp_path):
+    skimage = pytest.importorskip("skimage")
+    from avatars.pack import create_pack
+    from avatars.warp import PhotoAnimator
+    consent = tmp_path / "consent.txt"
+    consent.write_text("I agree that my portrait may animate an AI presenter.\n")
+    pack = create_pack(Path(skimage.__file__).parent / "data" / "astronaut.png", name="eileen",
+                       consent=consent, root=tmp_path / "avatars")
+    engine = LipSyncEngine(runner, batch=4)
+    animator = NeuralLipSync(PhotoAnimator(pack, height=384, fps=FPS, seed=2), engine=engine,
+                             fps=FPS)
+    items = [silence(200, ProgramState()), speech(240)]
+    listening = _Listening()
+    list(Program(animator=listening, studio=_Passthrough(), fps=FPS).items(items))
+    frames = list(animator.frames(iter(listening.drives)))
+    plain = PhotoAnimator(pack, height=384, fps=FPS, seed=2)
+    base = list(plain.frames(replace(d, mouth=CLOSED, audio=None) for d in listening.drives))
+    whole = (0, 0, animator.width, animator.height)
+    x0, y0, x1, y1 = animator.face_box
+    for frame, ref, drive in zip(frames, base, listening.drives):
+        got, want = canvas_region(frame, whole), canvas_region(ref, whole)
+        if not drive.speaking:
+            assert np.array_equal(got, want)
+            continue
+        outside = np.ones(got.shape[:2], bool)
+        outside[y0:y1, x0:x1] = False
+        assert np.array_equal(got[outside], want[outside])
+        assert np.abs(got.astype(int) - want).max() > 10          # the model drew the mouth
+    assert engine.stats.frames == sum(d.speaking for d in listening.drives) == 6
+    engine.close()
+
+
 # ---- the show file and the command ------------------------------------------------------------
 
 def test_lipsync_in_the_show_file(tmp_path, checkpoint):
