@@ -123,12 +123,14 @@ def test_closing_the_stream_early_stops_generation(chat):
     assert len("".join(chat.stream(QUESTION, max_tokens=5)).split()) == 5   # still usable
 
 
-def test_cuda_requested_without_cuda_warns_and_runs_on_the_cpu(model_dir, caplog):
+@pytest.mark.parametrize("device", ["cuda", "cuda:1"])
+def test_cuda_requested_without_cuda_warns_and_runs_on_the_cpu(model_dir, caplog, device):
     import torch
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     with caplog.at_level(logging.WARNING, logger="anchor.rewriter.hf_chat"):
-        chat = TransformersChat.load(model=str(model_dir), device="cuda")
+        chat = load_chat_model(ChatConfig(backend="transformers", model=str(model_dir),
+                                          device=device))
     assert "CUDA is not available" in caplog.text
     assert chat.device == "cpu"
     assert len("".join(chat.stream(QUESTION, max_tokens=4)).split()) == 4

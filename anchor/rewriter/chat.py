@@ -12,6 +12,7 @@ torch or transformers.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -21,7 +22,7 @@ from anchor.rewriter.sentences import _BOUNDARY, _cut_point, _ends_sentence
 
 ROLES = ("system", "user", "assistant")
 BACKENDS = ("transformers", "openai")
-DEVICES = ("auto", "cpu", "cuda")
+DEVICES = ("auto", "cpu", "cuda", "cuda:N", "mps")
 # the longest sentence `sentences` yields, in characters, when `max_chars` is not given
 SENTENCE_CAP = {"en": 300, "zh": 120}
 
@@ -59,7 +60,8 @@ class ChatConfig:
     """Where a chat model comes from. Field names follow the show file's `llm:` section.
 
     transformers: `model` is a local directory (loaded offline) or a hub name (downloaded by
-    transformers, for users with internet); `device` "auto" takes CUDA when present.
+    transformers, for users with internet); `device` "auto" takes CUDA when present; "cuda",
+    "cuda:1" or "mps" asked for but absent: a warning, and the CPU.
     openai: `base_url` like "http://127.0.0.1:8000/v1"; `model` the served model's name (sent
     when given); `api_key_env` names the environment variable that holds the key.
     `timeout_s` is the read timeout (no byte for that long: give up); `connect_timeout_s` the
@@ -83,7 +85,7 @@ class ChatConfig:
         if self.backend == "openai" and not self.base_url:
             raise ChatError("llm base_url: the openai backend needs a server URL "
                             "(e.g. http://127.0.0.1:8000/v1)")
-        if self.device not in DEVICES:
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", self.device):
             raise ChatError(f"llm device {self.device!r} is not one of {', '.join(DEVICES)}")
         if not self.timeout_s > 0 or not self.connect_timeout_s > 0:
             raise ChatError("llm timeout_s and connect_timeout_s must be positive")

@@ -200,11 +200,17 @@ def _json_file(path: Path, *, required: bool) -> None:
 
 def _device(requested: str, *, torch: Any, warn: Callable[[str], None]) -> str:
     has_cuda = torch.cuda.is_available()
-    if requested == "cuda" and not has_cuda:
-        warn("llm device cuda requested but CUDA is not available: running on the CPU")
-        return "cpu"
     if requested == "auto":
         return "cuda" if has_cuda else "cpu"
+    if requested.startswith("cuda"):
+        index = int(requested.partition(":")[2] or 0)
+        if not has_cuda or index >= torch.cuda.device_count():
+            warn(f"llm device {requested} requested but CUDA is not available"
+                 f"{' (no such GPU)' if has_cuda else ''}: running on the CPU")
+            return "cpu"
+    if requested == "mps" and not torch.backends.mps.is_available():
+        warn("llm device mps requested but MPS is not available: running on the CPU")
+        return "cpu"
     return requested
 
 
