@@ -77,11 +77,16 @@ def main() -> None:
     ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     ap.add_argument("--seconds", type=float, default=6.0, help="timing per batch size")
     ap.add_argument("--height", type=int, default=720, help="presenter height for the animator")
+    ap.add_argument("--flush-denormal", action="store_true",
+                    help="flush denormal floats to zero on the CPU (random weights make many)")
     args = ap.parse_args()
+    if args.flush_denormal:
+        torch.set_flush_denormal(True)
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("no CUDA on this machine")
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} torch threads, device {args.device}"
+          f"{torch.get_num_threads()} torch threads, device {args.device}, "
+          f"flush denormal {args.flush_denormal}, load average {os.getloadavg()[0]:.1f}"
           + (f" ({torch.cuda.get_device_name()})" if args.device == "cuda" else ""))
     torch.manual_seed(0)
     model = Wav2LipGenerator().to(args.device)
@@ -101,6 +106,7 @@ def main() -> None:
                                  seconds=max(4.0, args.seconds))
         print(f"animator path, presenter {args.height}p, all frames speaking, {name}: "
               f"{fps:.1f} frames/s ({sent} frames through the model)")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
