@@ -149,16 +149,18 @@ def bench_transformers(*, runs: int, arch: str, max_tokens: int, sentence_every:
             [{"role": m.role, "content": m.content} for m in QUESTION],
             add_generation_prompt=True)
         prompt_tokens = len(prompt["input_ids"] if hasattr(prompt, "keys") else prompt)
-        results = []
+        results, bare = [], []
         for run in range(runs + 1):
             torch.manual_seed(run)
             marks = timed_answer(chat.stream(QUESTION, max_tokens=max_tokens, temperature=0.7))
             if run:     # the first run warms up
                 results.append(marks)
+                bare.append(bare_generate_s(chat, max_tokens=max_tokens, seed=run))
                 print(f"    run {run}: first token {marks['first_delta'] * 1000:.0f} ms, first "
                       f"sentence {marks['first_sentence'] * 1000:.0f} ms "
                       f"({marks['deltas_at_first'] - 1:.0f} tokens), full answer "
-                      f"{marks['end']:.2f} s ({marks['deltas']:.0f} deltas)")
+                      f"{marks['end']:.2f} s ({marks['deltas']:.0f} deltas); bare generate "
+                      f"{bare[-1]:.2f} s")
         first_delta = [m["first_delta"] for m in results]
         first = [m["first_sentence"] for m in results]
         full = [m["end"] for m in results]
@@ -172,6 +174,23 @@ def bench_transformers(*, runs: int, arch: str, max_tokens: int, sentence_every:
               f"tokens)")
         print(f"    full answer:    median {statistics.median(full):.2f} s "
               f"({statistics.median(rate):.1f} tokens/s)")
+        print(f"    the same {max_tokens} tokens from a bare model.generate right after each run "
+              f"(no thread, no streamer, no sentences): median {statistics.median(bare):.2f} s")
+
+
+def bare_generate_s(chat, *, max_tokens: int, seed: int) -> float:
+    """Seconds for model.generate alone to make `max_tokens` tokens from the same prompt."""
+    import torch
+    inputs = chat.tokenizer.apply_chat_template(
+        [{"role": m.role, "content": m.content} for m in QUESTION], add_generation_prompt=True,
+        return_tensors="pt", return_dict=True)
+    torch.manual_seed(seed)
+    started = time.monotonic()
+    with torch.inference_mode():
+        chat.model.generate(**{k: v.to(chat.device) for k, v in inputs.items()},
+                            max_new_tokens=max_tokens, min_new_tokens=max_tokens,
+                            do_sample=True, temperature=0.7, pad_token_id=1)
+    return time.monotonic() - started
 
 
 def main() -> None:
