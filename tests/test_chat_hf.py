@@ -173,3 +173,10 @@ def test_the_chat_layer_and_the_openai_backend_never_import_torch():
                          timeout=60, cwd=os.path.dirname(os.path.dirname(__file__)))
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+def test_a_hub_name_that_cannot_be_fetched_is_named(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ChatError, match="llm model 'anchor-tests/no-such-model' \\(from the hub\\)"
+                                        ": cannot load the tokenizer"):
+        TransformersChat.load(model="anchor-tests/no-such-model", device="cpu")

@@ -151,3 +151,11 @@ def test_a_connection_cut_mid_answer_is_an_error_after_the_text_so_far():
                 got.append(delta)
     assert got == ["One.", " Two."]
     assert len(server.received) == 1     # never retried once text was given out
+
+
+def test_no_retry_when_the_deadline_leaves_no_time_for_the_backoff():
+    with OpenAIServer(Failure(503)) as server:
+        started = time.monotonic()
+        message = fails(client(server, retries=3, backoff_s=1.0), deadline_s=0.3)
+    assert "HTTP 503" in message and "leaves no time to retry" in message
+    assert time.monotonic() - started < 0.5 and len(server.received) == 1
