@@ -34,7 +34,7 @@ def build_tiny_chat_model(directory, *, seed: int = 0) -> None:
 
     words = Tokenizer(models.WordLevel(unk_token="<unk>"))
     words.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    words.decoder = decoders.WordPiece()          # joins words with spaces
+    words.decoder = decoders.WordPiece(cleanup=False)   # words joined by spaces, as they are
     words.train_from_iterator(CORPUS, trainers.WordLevelTrainer(special_tokens=SPECIAL))
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=words, unk_token="<unk>",
                                         pad_token="<pad>", bos_token="<s>", eos_token="</s>",
