@@ -69,7 +69,6 @@ class Channel:
         self._targets: dict[str, RtmpPush | WhipPush] = {}
         self._listeners: set[asyncio.Queue] = set()
         self._stopping = threading.Event()
-        self._put: asyncio.Future | None = None
         self._tasks: list[asyncio.Task] = []
         self._render_thread: threading.Thread | None = None
         self.counts = {"comments_answered": 0, "comments_refused": 0, "render_errors": 0,
@@ -95,8 +94,6 @@ class Channel:
 
     async def stop(self) -> None:
         self._stopping.set()
-        if self._put is not None:
-            self._put.cancel()
         self.pacer.stop()
         for target in list(self._targets.values()):
             await target.stop()
@@ -110,12 +107,10 @@ class Channel:
         self.encoder.close()
 
     def _render(self) -> None:
-        """The render thread: program items, paced by awaiting the pacer (backpressure)."""
+        """The render thread: program items, paced by the pacer's backpressure."""
         while not self._stopping.is_set():
             try:
                 self._render_items()
-            except asyncio.CancelledError:
-                return
             except Exception:
                 if self._stopping.is_set() or self._loop.is_closed():
                     return
@@ -130,8 +125,7 @@ class Channel:
                 self.render_seconds += time.perf_counter() - started
             if self._stopping.is_set():
                 return
-            self._put = asyncio.run_coroutine_threadsafe(self.pacer.put(item), self._loop)
-            self._put.result()
+            self.pacer.offer(item)
             started = time.perf_counter()
 
     def _next_spoken(self) -> Spoken:
@@ -143,7 +137,7 @@ class Channel:
             spoken, generation = self.scheduler.next_turn()
             if generation != self._generation:
                 self._generation = generation
-                self._loop.call_soon_threadsafe(self.pacer.flush)
+                self.pacer.offer_flush()
             if generation == self.scheduler.generation:
                 return spoken
 

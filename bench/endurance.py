@@ -50,8 +50,6 @@ class LockstepClock:
     def __init__(self, start: float = 0.0):
         self._t = start
         self._channel: Channel | None = None
-        self._blocked = 0                 # pacer puts waiting on backpressure right now
-        self._moved: asyncio.Event | None = None
         self._waiters: list[tuple[float, asyncio.Future]] = []
         self.forced = 0
         self.worst_av_ms = 0.0            # largest |A/V offset| at the pacer output, any step
@@ -60,22 +58,9 @@ class LockstepClock:
         return self._t
 
     def attach(self, channel: Channel) -> None:
-        """Watch the channel's pacer input. A put that returns without waiting never lets
-        another task run, so whenever this clock's task runs with `_blocked > 0`, the render
-        thread really is held by the full buffer."""
+        """Follow the channel: time moves once its render thread waits on the pacer's
+        backpressure (`Pacer.offer_blocked`)."""
         self._channel = channel
-        self._moved = asyncio.Event()
-        put = channel.pacer.put
-
-        async def watched_put(item):
-            self._blocked += 1
-            self._moved.set()
-            try:
-                await put(item)
-            finally:
-                self._blocked -= 1
-
-        channel.pacer.put = watched_put
 
     async def sleep_until(self, t: float) -> None:
         if t > self._t and self._channel is not None:
@@ -100,17 +85,14 @@ class LockstepClock:
         channel = self._channel
         if channel.encoder.stats.queue_ms > ENCODER_SLACK_MS:
             await channel.encoder.drain()
-        if self._blocked:
+        blocked = channel.pacer.offer_blocked
+        if blocked.is_set() or channel._stopping.is_set():
             return
-        deadline = time.monotonic() + CATCH_UP_S
-        while not self._blocked and not channel._stopping.is_set():
-            self._moved.clear()
-            try:
-                await asyncio.wait_for(self._moved.wait(), max(0.0, deadline - time.monotonic()))
-            except TimeoutError:
+        try:
+            await asyncio.wait_for(blocked.wait(), CATCH_UP_S)
+        except TimeoutError:
+            if not channel._stopping.is_set():
                 self.forced += 1
-                return
-            await asyncio.sleep(0)     # let a put that does not block finish first
 
 
 @dataclass(frozen=True, slots=True)

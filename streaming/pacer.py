@@ -16,12 +16,16 @@ samples emitted, video ticks emitted), so the output timeline never jumps:
   audio arrives: a stall. Wall time shifts, the output timeline does not.
 * `put` awaits (backpressure) while the item starts more than `buffer_ms` ahead of the playhead.
 
-All state lives on the event loop thread: the render thread calls `put` through
-`asyncio.run_coroutine_threadsafe(pacer.put(item), loop).result()`.
+Two ways in. On the event loop, `await put(item)`. From another thread (the live render
+thread), `offer(item)`: the item goes into a small inbox that `run` drains on the loop, and the
+caller blocks only while more than `buffer_ms` of audio waits - never on the loop itself, which
+may be busy sending packets to many viewers. `offer_flush()` is the thread-side `flush()`,
+ordered with the items offered around it. All other state lives on the event loop thread.
 """
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
@@ -62,6 +66,9 @@ class PacerStats:
     captions_out: int = 0
 
 
+_FLUSH = object()                   # the inbox marker of offer_flush()
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class _Queued:
     index: int           # output tick this frame belongs to
@@ -96,6 +103,14 @@ class Pacer:
         self._frames_out = self._dropped = self._repeated = 0
         self._stalls = self._resyncs = self._captions_out = 0
         self._av_offset = 0.0
+        # the hand-over from another thread: items, the audio samples among them, and whether
+        # the offering thread waits for room (all under _room's lock)
+        self._room = threading.Condition()
+        self._inbox: deque = deque()
+        self._inbox_samples = 0
+        self._offer_waiting = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.offer_blocked = asyncio.Event()   # set on the loop while offer() waits for room
 
     # -- input (event loop thread) ------------------------------------------------------
 
@@ -109,16 +124,73 @@ class Pacer:
             start = self._placed_start(item)    # a re-anchor or a flush may have moved it
         if self._stopped:
             return
-        if isinstance(item, AudioBlock):
-            self._put_audio(item)
-        elif isinstance(item, VideoFrame):
-            self._put_video(item)
-        elif isinstance(item, Caption):
-            self._put_caption(item)
-        else:
-            raise OutputError(f"pacer: cannot pace a {type(item).__name__}")
+        self._place(item)
         self._lead = max(self._lead, start)
         self._data.set()
+
+    def offer(self, item: VideoFrame | AudioBlock | Caption) -> None:
+        """Queue one program item from a thread other than the loop's (once `run` has started).
+        Blocks while more than buffer_ms of audio is waiting; returns at once after stop()."""
+        if not isinstance(item, (AudioBlock, VideoFrame, Caption)):
+            raise OutputError(f"pacer: cannot pace a {type(item).__name__}")
+        samples = len(item.pcm) if isinstance(item, AudioBlock) else 0
+        limit = self.buffer_ms * PROGRAM_RATE // 1000
+        with self._room:
+            while samples and not self._stopped and self._waiting_samples() > limit:
+                if not self._offer_waiting:
+                    self._offer_waiting = True
+                    self._call_soon(self._mark_blocked)
+                self._room.wait(1.0)
+            if self._stopped:
+                return
+            self._inbox.append(item)
+            self._inbox_samples += samples
+        self._call_soon(self._data.set)
+
+    def offer_flush(self) -> None:
+        """flush(), from another thread: media offered before it is forgotten, after it kept."""
+        with self._room:
+            self._inbox.clear()
+            self._inbox_samples = 0
+            self._inbox.append(_FLUSH)
+        self._call_soon(self._data.set)
+
+    def _waiting_samples(self) -> int:   # under _room
+        return self._audio_queued + self._inbox_samples
+
+    def _call_soon(self, callback) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(callback)
+
+    def _drain_inbox(self) -> None:
+        """Place what other threads offered (on the loop)."""
+        with self._room:
+            items, self._inbox = self._inbox, deque()
+            self._inbox_samples = 0
+        for item in items:
+            if item is _FLUSH:
+                self.flush()
+                continue
+            start = self._placed_start(item)
+            self._place(item)
+            self._lead = max(self._lead, start)
+        if items:
+            self._make_room()
+
+    def _mark_blocked(self) -> None:
+        with self._room:
+            if self._offer_waiting:
+                self.offer_blocked.set()
+
+    def _make_room(self) -> None:
+        """Wake an offering thread once its item fits (on the loop, after the playhead moved)."""
+        limit = self.buffer_ms * PROGRAM_RATE // 1000
+        with self._room:
+            if self._offer_waiting and (self._stopped or self._waiting_samples() <= limit):
+                self._offer_waiting = False
+                self.offer_blocked.clear()
+                self._room.notify_all()
 
     def is_late(self, pts: int, time_base: Fraction) -> bool:
         """True when the tick of the program frame `pts` has already gone: a render that is
@@ -138,6 +210,7 @@ class Pacer:
         self._input_end = None
         self._lead = self._played
         self._progress.set()
+        self._make_room()
 
     def _placed_start(self, item) -> int:
         """Like _start_of, but a caption that comes before any audio since the start or a
@@ -160,6 +233,16 @@ class Pacer:
         if isinstance(item, Caption):
             return item.start * PROGRAM_RATE // item.sample_rate + shift
         raise OutputError(f"pacer: cannot pace a {type(item).__name__}")
+
+    def _place(self, item: VideoFrame | AudioBlock | Caption) -> None:
+        if isinstance(item, AudioBlock):
+            self._put_audio(item)
+        elif isinstance(item, VideoFrame):
+            self._put_video(item)
+        elif isinstance(item, Caption):
+            self._put_caption(item)
+        else:
+            raise OutputError(f"pacer: cannot pace a {type(item).__name__}")
 
     def _put_audio(self, block: AudioBlock) -> None:
         try:
@@ -204,7 +287,9 @@ class Pacer:
     async def run(self, out: PacedOutput) -> None:
         """Emit media at wall time until stop()."""
         base: float | None = None      # wall time of output sample 0
+        self._loop = asyncio.get_running_loop()
         while not self._stopped:
+            self._drain_inbox()
             tick_at = self._tick * self._tick_samples
             if tick_at < self._played:           # the audio under this tick is out: show it
                 await self.clock.sleep_until(base + float(tick_at / PROGRAM_RATE))
@@ -216,6 +301,7 @@ class Pacer:
                 while self._audio_queued < BLOCK and not self._stopped:
                     self._data.clear()
                     await self._data.wait()
+                    self._drain_inbox()
                 if self._stopped:
                     break
                 self._stalls += started
@@ -230,9 +316,12 @@ class Pacer:
                 self._emit_audio(out)
 
     def stop(self) -> None:
+        """Stop emitting (from the loop's thread); a blocked offer() returns."""
         self._stopped = True
         self._data.set()
         self._progress.set()
+        with self._room:
+            self._room.notify_all()
 
     def _emit_audio(self, out: PacedOutput) -> None:
         end = self._played + BLOCK
@@ -244,6 +333,7 @@ class Pacer:
         out.audio(AudioBlock(pcm, self._played))
         self._played = end
         self._progress.set()
+        self._make_room()
 
     def _take_audio(self, n: int) -> np.ndarray:
         parts, need = [], n

@@ -372,3 +372,86 @@ async def test_ten_minutes_with_irregular_rendering_do_not_drift():
     gaps = np.diff([t for t, _ in rec.blocks])
     assert np.count_nonzero(np.abs(gaps - 0.02) > 1e-6) <= s.stalls + s.resyncs
     assert -40 <= s.av_offset_ms <= 0 or rec.frames[-1][2]
+
+
+class HeldClock(VirtualClock):
+    """A virtual clock that stands still (sleeps into the future wait) until released."""
+
+    def __init__(self, start: float):
+        super().__init__(start)
+        self.released = asyncio.Event()
+
+    async def sleep_until(self, t: float) -> None:
+        if t > self.now():
+            await self.released.wait()
+        await super().sleep_until(t)
+
+
+async def test_a_render_thread_offers_items_without_waiting_on_the_loop():
+    """offer() from another thread: every sample comes out in order, and the thread blocks only
+    while the buffer is full (the loop sees it blocked)."""
+    clock = HeldClock(T0)
+    pacer = Pacer(fps=FPS, clock=clock, buffer_ms=300)
+    rec = Recorder(clock)
+    program = Program()
+    utterances = [program.utterance(ms, f"{ms} ms") for ms in (700, 1200, 900)]
+    offered = 0
+
+    def render():
+        nonlocal offered
+        for item in (item for items in utterances for item in items):
+            pacer.offer(item)
+            offered += 1
+
+    async def scenario():
+        running = asyncio.create_task(pacer.run(rec))
+        thread = asyncio.create_task(asyncio.to_thread(render))
+        try:
+            # time stands still: 700 ms of audio are in, the next utterance's audio waits
+            await asyncio.wait_for(pacer.offer_blocked.wait(), 5)
+            assert offered == len(utterances[0]) and not thread.done()
+            clock.released.set()
+            await thread
+            await rec.until(lambda r: r.samples_out >= program.samples - BLOCK + 1)
+        finally:
+            pacer.stop()
+            await running
+            await thread
+
+    await asyncio.wait_for(scenario(), 20)
+    check_audio_continuous(rec)
+    assert len(rec.blocks) == program.samples // BLOCK
+    assert [c.text for _, c, _ in rec.cues] == ["700 ms", "1200 ms", "900 ms"]
+    assert not pacer.offer_blocked.is_set()
+
+
+async def test_offer_flush_forgets_what_was_offered_before_it():
+    clock = VirtualClock(T0)
+    pacer = Pacer(fps=FPS, clock=clock, buffer_ms=2000)
+    rec = Recorder(clock)
+    old, new = Program(), Program()
+    for item in old.utterance(1000, "old"):
+        pacer.offer(item)
+    pacer.offer_flush()
+    for item in new.utterance(600, "new"):
+        pacer.offer(item)
+
+    async def scenario():
+        running = asyncio.create_task(pacer.run(rec))
+        await rec.until(lambda r: r.samples_out >= new.samples)
+        pacer.stop()
+        await running
+
+    await asyncio.wait_for(scenario(), 10)
+    check_audio_continuous(rec)               # the new program's samples from 0, nothing else
+    assert len(rec.blocks) == new.samples // BLOCK
+    assert [c.text for _, c, _ in rec.cues] == ["new"]
+
+
+def test_offer_returns_once_the_pacer_stops():
+    pacer = Pacer(fps=FPS, clock=VirtualClock(T0), buffer_ms=100)
+    program = Program()
+    blocked = program.utterance(500)          # more than the buffer: the first offer fits,
+    pacer.offer(blocked[0])                   # a second audio block would wait
+    pacer.stop()
+    pacer.offer(AudioBlock(tone(0, BLOCK), program.samples))   # returns at once
