@@ -35,11 +35,11 @@ def face_box(rig, *, width: int, height: int) -> Box:
     if hasattr(rig, "face_box"):
         x0, y0, x1, y1 = rig.face_box
         return clamp_box((x0, y0, x1, y1 + 0.05 * (y1 - y0)), width, height)
-    (lx, ly), (rx, ry), (cx, cy) = rig.left_eye, rig.right_eye, rig.chin
+    (lx, ly), (rx, ry), (_, chin_y) = rig.left_eye, rig.right_eye, rig.chin
     eyes = abs(lx - rx)
     mid_x, eye_y = 0.5 * (lx + rx), 0.5 * (ly + ry)
     return clamp_box((mid_x - 1.1 * eyes, eye_y - 0.8 * eyes, mid_x + 1.1 * eyes,
-                      cy + 0.15 * eyes), width, height)
+                      chin_y + 0.15 * eyes), width, height)
 
 
 class NeuralLipSync:
