@@ -183,6 +183,32 @@ def guard_late_start(pc: RTCPeerConnection) -> None:
             setattr(obj, name, guarded)
 
 
+SENDS_PER_TURN = 8        # RTP packets a viewer sends before letting other tasks run
+
+
+def share_the_loop(pc: RTCPeerConnection, every: int = SENDS_PER_TURN) -> None:
+    """aiortc sends all the RTP packets of a frame in one go. A keyframe is ~80 packets, and
+    with a hundred viewers woken by the same frame the loop would run 8000 sends before the
+    pacer's next 20 ms tick (a stall). Let other tasks run after every `every` sends of a
+    connection: the pacer then waits at most one short turn per viewer."""
+    for transceiver in pc.getTransceivers():
+        transport = transceiver.sender.transport
+        original = transport._send_rtp
+        if getattr(original, "_shares", False):
+            continue
+        sent = 0
+
+        async def send(data: bytes, _original=original) -> None:
+            nonlocal sent
+            await _original(data)
+            sent += 1
+            if sent % every == 0:
+                await asyncio.sleep(0)
+
+        send._shares = True
+        transport._send_rtp = send
+
+
 def parse_offer(sdp: object) -> SessionDescription:
     """Check an SDP offer before anything is built for it; BadOffer with a one-line reason."""
     if not isinstance(sdp, str) or not sdp.strip():
@@ -282,6 +308,7 @@ class WebRTCViewers:
                 viewer.tracks.append(audio)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             guard_late_start(pc)
+            share_the_loop(pc)
             watch_peer(pc, lambda: self._heard(viewer), lambda: self._keyframe_request(viewer))
             with only_host_addresses(self.ice_hosts):
                 await pc.setLocalDescription(await pc.createAnswer())
