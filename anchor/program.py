@@ -167,8 +167,7 @@ def spoken_stream(items: Iterable[tuple[Utterance | Pause, ProgramState]],
             continue
         emotion = item.emotion
         if not isinstance(item, Utterance):      # a recording (anchor.recording) speaks itself
-            from anchor.recording import recorded_spoken
-            for spoken in recorded_spoken(item, state):
+            for spoken in item.spoken(state):
                 said = True
                 yield spoken
             continue

@@ -42,6 +42,10 @@ class Recording:
     def interruptible(self) -> bool:
         return all(u.interruptible for u in self.utterances)
 
+    def spoken(self, state: ProgramState) -> Iterator[Spoken]:
+        """What anchor.program.spoken_stream plays for this item (it speaks itself)."""
+        return recorded_spoken(self, state)
+
 
 def recorded_spoken(recording: Recording, state: ProgramState) -> Iterator[Spoken]:
     """The recording at the program rate, one Spoken per sentence (see the module doc)."""
