@@ -21,7 +21,9 @@ from anchor.cli import main
 
 skimage_data = pytest.importorskip("skimage.data")
 
-DATA = Path(skimage_data.data_dir)
+# The photos scikit-image ships inside its package (data_dir points at a download cache once
+# pooch is installed, which the neural extra brings in).
+DATA = Path(skimage_data.__file__).parent
 ASTRONAUT = DATA / "astronaut.png"
 AIGC_FIELDS = ["Label", "ContentProducer", "ProduceID", "ReservedCode1", "ContentPropagator",
                "PropagateID", "ReservedCode2"]

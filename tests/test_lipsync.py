@@ -131,7 +131,7 @@ def astronaut_pack(tmp_path_factory):
     root = tmp_path_factory.mktemp("avatars")
     consent = root / "consent.txt"
     consent.write_text("NASA portrait, public domain; used for testing.\n")
-    portrait = os.path.join(skimage.data.data_dir, "astronaut.png")
+    portrait = os.path.join(os.path.dirname(skimage.data.__file__), "astronaut.png")   # shipped in the package
     os.environ["ANCHOR_AVATARS"] = str(root)
     try:
         yield create_pack(portrait, name="astronaut", consent=consent, root=root)

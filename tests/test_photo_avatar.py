@@ -20,7 +20,9 @@ from avatars.pack import avatar_dir, create_pack, list_packs, load_pack
 from avatars.rig import MIN_FACE_HEIGHT, read_image
 from avatars.warp import PhotoAnimator
 
-DATA = Path(skimage_data.data_dir)
+# The photos scikit-image ships inside its package (data_dir points at a download cache once
+# pooch is installed, which the neural extra brings in).
+DATA = Path(skimage_data.__file__).parent
 ASTRONAUT = DATA / "astronaut.png"
 STILL = Pose(blink=0.0, yaw=0.0, pitch=0.0, roll=0.0, breath=0.0)
 CONSENT_TEXT = "I, Eileen Collins, agree that my portrait may animate an AI presenter.\n"
