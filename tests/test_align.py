@@ -184,3 +184,17 @@ def test_a_missing_or_undecodable_recording_is_one_line_and_exit_2(tmp_path, cap
         err = capfd.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and f"{show}:6" in err and name in err and reason in err
         assert not (tmp_path / "out.mp4").exists()
+
+
+def test_audio_far_longer_than_the_text_is_timed_evenly_instead_of_failing():
+    # A neural voice may ramble on: 4 s of voiced sound for "Why?" is over three times
+    # espeak's length, so no warp fits; the word still covers the sound, in bounds.
+    rate = 16000
+    t = np.arange(4 * rate) / rate
+    noise = np.random.default_rng(0).standard_normal(len(t))
+    pcm = ((0.3 * np.sin(2 * np.pi * 180 * t) * (1 + np.sin(2 * np.pi * 3 * t)) + 0.05 * noise)
+           * 16000).astype(np.int16)
+    timing = audio_timing("Why?", pcm, rate, language="en")
+    assert [w.text for w in timing.words] == ["Why"]
+    assert timing.words[0].end - timing.words[0].start > 2 * rate
+    assert timing.visemes and all(0 <= v.start < v.end <= len(pcm) for v in timing.visemes)

@@ -25,6 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).parent))
 from tiny_vits import TINY, save_vits  # noqa: E402
+from tiny_xtts import TINY_GPT, save_xtts  # noqa: E402
 
 from voices.coqui import CoquiVoice, split_sentences  # noqa: E402
 
@@ -167,6 +168,38 @@ def test_cloning_is_refused_without_matching_consent_before_any_model_loads(tmp_
     consent.write_text('who = "Anna"\nstatement = ""\ndate = 2025-05-01\nreference_sha256 = "00"\n')
     with pytest.raises(VoiceError, match=f"{consent}: 'statement' must be non-empty text"):
         CoquiVoice(INFO, **xtts, consent=consent)
+
+
+@pytest.fixture(scope="module")
+def xtts(tmp_path_factory) -> dict[str, Path]:
+    """A tiny random XTTS model directory, a 2 s reference recording and its consent record."""
+    root = tmp_path_factory.mktemp("xtts")
+    reference = root / "anna.wav"
+    _write_wav(reference, seconds=2.0, rate=22050)
+    consent = root / "anna-consent.toml"
+    consent.write_text(consent_record(reference=reference, who="Anna Example",
+                                      statement="I agree to a synthetic copy of my voice.",
+                                      date=dt.date(2025, 5, 1)))
+    return {"model": save_xtts(root / "model"), "reference": reference, "consent": consent}
+
+
+def test_xtts_clones_a_consented_voice_one_chunk_per_sentence_at_48k(xtts):
+    with pytest.raises(VoiceError, match=f"{xtts['reference']}: voice cloning needs a consent record"):
+        CoquiVoice(INFO, model=xtts["model"], language="en", reference=xtts["reference"])
+    voice = CoquiVoice(INFO, model=xtts["model"], language="en", reference=xtts["reference"],
+                       consent=xtts["consent"], device="cpu")
+    assert voice.languages == ["en"] and voice.model_rate == 24_000
+    chunks = list(voice.synthesize(Utterance(3, "Good evening. The markets are calm!", "en", "neural")))
+    assert len(chunks) == 2
+    longest = TINY_GPT["gpt_max_audio_tokens"] * 1024 / 22050    # the GPT's longest sentence
+    offset = 0
+    for chunk in chunks:
+        assert chunk.utterance_id == 3 and chunk.sample_rate == 48_000
+        assert chunk.pcm.dtype == np.int16 and chunk.pcm.ndim == 1
+        assert chunk.start_sample == offset
+        assert 0.02 < chunk.duration <= longest + 0.1
+        assert np.abs(chunk.pcm.astype(np.int32)).max() > 300        # it makes a sound
+        offset += len(chunk.pcm)
 
 
 def test_split_sentences():

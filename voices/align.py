@@ -247,6 +247,10 @@ def _warp(ref: np.ndarray, target: np.ndarray) -> np.ndarray:
             choice[better] = step
         prev = best + cost
         steps[i] = choice
+    if not np.isfinite(prev[m - 1 - low[n - 1]]):
+        # No warp reaches the last frame: the audio is over MAX_STRETCH times as long as the
+        # reference (a neural voice that rambles on). Spread the reference evenly instead.
+        return np.arange(n) * (m - 1) / max(1, n - 1)
     path = np.zeros(n, np.float64)
     j = m - 1
     for i in range(n - 1, -1, -1):

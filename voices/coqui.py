@@ -30,6 +30,7 @@ from anchor.media import PROGRAM_RATE, AudioChunk, Utterance
 from voices.align import audio_timing
 from voices.base import VoiceInfo
 from voices.consent import check_consent
+from voices.recorded import read_recording
 from voices.resample import resample
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class CoquiVoice:
         self._tts = self._load()
         self.model_rate = int(self._tts.synthesizer.output_sample_rate)
         self.speaker, self.language = self._choose(speaker, language)
+        self._voice = self._clone() if self.reference is not None else None
 
     def __repr__(self) -> str:
         source = self.checkpoint or self.model_name
@@ -132,6 +134,36 @@ class CoquiVoice:
             raise VoiceError(f"{name}: the model {what} (its languages: {', '.join(languages)})")
         return speaker, language
 
+    def _clone(self) -> dict | None:
+        """XTTS's conditioning for the reference voice, computed once from the recording read
+        here (Coqui's own reader needs torchcodec and a system FFmpeg); None for models that
+        clone some other way, which then get the recording with every sentence."""
+        import torch
+
+        model = self._tts.synthesizer.tts_model
+        if not hasattr(model, "get_gpt_cond_latents"):
+            return None
+        config, rate = model.config, 22050
+        pcm = read_recording(self.reference, sample_rate=rate)[: rate * int(config.max_ref_len)]
+        if len(pcm) < rate // 2:
+            raise VoiceError(f"{self.reference}: the reference recording is too short to clone a "
+                             f"voice from ({len(pcm) / rate:.2f} s; give at least a few seconds)")
+        audio = torch.from_numpy(pcm.astype(np.float32) / 32768.0).reshape(1, -1).to(model.device)
+        if config.sound_norm_refs:
+            audio = audio / audio.abs().max().clamp(min=1e-6) * 0.75
+        try:
+            with torch.inference_mode():
+                latents = model.get_gpt_cond_latents(audio, rate, length=int(config.gpt_cond_len),
+                                                     chunk_length=int(config.gpt_cond_chunk_len))
+                embedding = model.get_speaker_embedding(audio, rate)
+        except Exception as exc:  # noqa: BLE001
+            first = (str(exc).splitlines() or [""])[0]
+            raise VoiceError(f"{self.reference}: cannot clone a voice from this recording "
+                             f"({type(exc).__name__}: {first})") from None
+        settings = {key: config[key] for key in
+                    ("temperature", "length_penalty", "repetition_penalty", "top_k", "top_p")}
+        return {"gpt_cond_latent": latents, "speaker_embedding": embedding, **settings}
+
     # -- speaking ------------------------------------------------------------------------------
     def synthesize(self, utterance: Utterance) -> Iterator[AudioChunk]:
         """One chunk per sentence of the utterance, in order; nothing for unspeakable text."""
@@ -153,12 +185,18 @@ class CoquiVoice:
         extra = {"speaker_wav": str(self.reference)} if self.reference is not None else {}
         try:
             with torch.inference_mode():
-                wav = self._tts.tts(text=sentence, speaker=self.speaker, language=self.language,
-                                    split_sentences=False, **extra)
+                if self._voice is not None:
+                    model = self._tts.synthesizer.tts_model
+                    wav = model.inference(sentence, self.language, **self._voice)["wav"]
+                else:
+                    wav = self._tts.tts(text=sentence, speaker=self.speaker, language=self.language,
+                                        split_sentences=False, **extra)
         except Exception as exc:  # noqa: BLE001 (e.g. no character of the text is in its alphabet)
             first = (str(exc).splitlines() or [""])[0]
             raise VoiceError(f"voice '{self.info.name}': the model could not speak {sentence!r} "
                              f"({type(exc).__name__}: {first})") from None
+        if hasattr(wav, "detach"):
+            wav = wav.detach().cpu().numpy()
         wav = np.asarray(wav, dtype=np.float32).reshape(-1)
         if len(wav) >= PAD_SILENCE_SAMPLES and not wav[-PAD_SILENCE_SAMPLES:].any():
             wav = wav[:-PAD_SILENCE_SAMPLES]     # the synthesizer's pause after every sentence
