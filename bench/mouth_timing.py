@@ -182,6 +182,15 @@ def main() -> None:
               f"mean {np.mean(baseline):.1f} ms, p95 {np.percentile(baseline, 95):.1f} ms")
     arr = np.array(everything)
     print(f"all: {len(arr)} boundaries, mean {arr.mean():.1f} ms, p95 {np.percentile(arr, 95):.1f} ms")
+    for language, sentences in SENTENCES.items():   # minutes of audio: the two-pass warp
+        long_text = " ".join(sentences * 6)
+        for variant in (VARIANTS[language][0], VARIANTS[language][-1]):
+            e, speed, share, _ = score(long_text, language, variant)
+            seconds = len(speak(long_text, variant).pcm) / 22050
+            print(f"long {language} ({seconds:.0f} s, {variant.voice} {variant.rate}"
+                  f"{'/' + str(variant.second_rate) if variant.second_rate else ''} wpm): "
+                  f"mean {np.mean(e):.1f} ms, p95 {np.percentile(e, 95):.1f} ms, "
+                  f"{100 * share:.0f}% paired; aligned in {speed * seconds:.1f} s")
     long_text = " ".join(SENTENCES["en"])
     raw = libespeak.speak(long_text, voice="en-us+f3", rate=185, pitch=62)
     t0 = time.perf_counter()

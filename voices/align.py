@@ -12,6 +12,8 @@ The warp: each reference frame takes one audio frame; between two reference fram
 may stay (the reference is faster there) or advance by 1 to MAX_STRETCH frames (slower), within
 a band around the straight line from start to end. That keeps every step of the dynamic
 programme a vectorized row operation, and memory to one small int8 row per reference frame.
+Long audio (a recorded segment of minutes) is first warped on coarse frames, then finely within
+a narrow band around that coarse path, so time and memory grow linearly with its length.
 """
 from __future__ import annotations
 
@@ -40,6 +42,9 @@ PAUSE_FRAMES = 4            # frames of each pause the warp still sees
 MAX_STRETCH = 3             # audio frames one reference frame may advance over
 BAND_SHARE = 0.2            # half-width of the warping band, as a share of the audio frames
 MIN_BAND = 60               # ... and at least this many frames
+LONG_FRAMES = 3000          # audio longer than this (30 s) is warped in two passes: first
+COARSE = 8                  # ... on frames pooled by this much, then within
+GUIDED_BAND = 100           # ... this many frames either side of that coarse path
 
 REFERENCE_VOICES = {"en": "en-us", "zh": "cmn"}
 
@@ -211,22 +216,37 @@ def _warp(ref: np.ndarray, target: np.ndarray) -> np.ndarray:
     """For each reference frame, the target frame it falls on (non-decreasing, from the first
     frame to the last)."""
     n, m = len(ref), len(target)
-    half = max(MIN_BAND, int(BAND_SHARE * m), abs(m - n) // MAX_STRETCH + 1)
-    width = 2 * half + 1
-    centre = np.round(np.arange(n) * (m - 1) / max(1, n - 1)).astype(np.int64)
+    if m > LONG_FRAMES and n > LONG_FRAMES // (MAX_STRETCH + 1):
+        coarse = _warp(_pooled(ref), _pooled(target))
+        guide = np.interp(np.arange(n) / COARSE, np.arange(len(coarse)), coarse) * COARSE
+        centre = np.round(guide).astype(np.int64)
+        half = GUIDED_BAND
+    else:
+        centre = np.round(np.arange(n) * (m - 1) / max(1, n - 1)).astype(np.int64)
+        half = max(MIN_BAND, int(BAND_SHARE * m), abs(m - n) // MAX_STRETCH + 1)
+    return _banded_warp(ref, target, centre, half)
+
+
+def _pooled(frames: np.ndarray) -> np.ndarray:
+    """Frames averaged COARSE at a time (the last group may be shorter)."""
+    starts = np.arange(0, len(frames), COARSE)
+    return np.add.reduceat(frames, starts, axis=0) / np.diff(np.append(starts, len(frames)))[:, None]
+
+
+def _banded_warp(ref: np.ndarray, target: np.ndarray, centre: np.ndarray, half: int) -> np.ndarray:
+    """The warp within `half` frames either side of `centre` (one target frame per ref frame)."""
+    n, m = len(ref), len(target)
+    width = min(2 * half + 1, m)
     low = np.clip(centre - half, 0, max(0, m - width))
-    cols = low[:, None] + np.arange(width)[None, :]
-    valid = cols < m
-    cols = np.minimum(cols, m - 1)
+    band = np.arange(width)
     ref_sq = np.sum(ref * ref, axis=1)
     tgt_sq = np.sum(target * target, axis=1)
     steps = np.zeros((n, width), np.int8)
     inf = np.float64(np.inf)
     prev = np.full(width, inf)
     for i in range(n):
-        js = cols[i]
+        js = low[i] + band
         cost = np.sqrt(np.maximum(ref_sq[i] + tgt_sq[js] - 2.0 * (target[js] @ ref[i]), 0.0))
-        cost[~valid[i]] = inf
         if i == 0:
             row = np.where(js == 0, cost, inf)
             prev = row
