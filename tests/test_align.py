@@ -60,6 +60,22 @@ def test_boundaries_of_another_voice_are_found_within_40_ms(text, language, voic
     assert boundary_errors_ms(text, language, voice, shift_s=0.08).mean() > 40
 
 
+def test_a_long_recording_is_aligned_as_well_in_two_passes(monkeypatch):
+    """Past LONG_FRAMES the warp runs on coarse frames first: a reading of over a minute keeps
+    the 40 ms target."""
+    import voices.align as align
+    pooled = []
+    original = align._pooled
+    monkeypatch.setattr(align, "_pooled", lambda frames: pooled.append(len(frames)) or original(frames))
+    long_text = " ".join(f"Story {n}. " + EN + " Analysts expect prices to settle by the summer."
+                         for n in ("one", "two", "three", "four", "five", "six", "seven", "eight",
+                                   "nine", "ten"))
+    errors = boundary_errors_ms(long_text, "en", "en-us+f3")
+    assert pooled and max(pooled) > align.LONG_FRAMES, "the two-pass warp was not used"
+    assert len(errors) > 800
+    assert errors.mean() <= 40, f"mean boundary error {errors.mean():.1f} ms"
+
+
 def test_words_are_timed_in_order_inside_the_speech():
     raw = libespeak.speak(EN, voice="en-us+m3", rate=160, pitch=40)
     timing = audio_timing(EN, raw.pcm, raw.sample_rate, language="en")
