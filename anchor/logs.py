@@ -33,6 +33,24 @@ class JsonLines(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class WarnOnce:
+    """A warn function that passes each distinct message on once: for problems that would come
+    back every pass of a looping show. At most `remember` messages are remembered; past that
+    the memory starts again."""
+
+    def __init__(self, warn, remember: int = 256):
+        self._warn, self._remember = warn, remember
+        self._seen: set[str] = set()
+
+    def __call__(self, message: str) -> None:
+        if message in self._seen:
+            return
+        if len(self._seen) >= self._remember:
+            self._seen.clear()
+        self._seen.add(message)
+        self._warn(message)
+
+
 def configure(fmt: str = "json", level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines() if fmt == "json" else

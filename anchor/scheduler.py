@@ -38,6 +38,7 @@ from pydantic import ValidationError
 
 from anchor.clock import Clock
 from anchor.errors import AnchorError
+from anchor.logs import WarnOnce
 from anchor.media import Pause, Utterance
 from anchor.pipeline import segment_scripts, segment_state, voice_names
 from anchor.program import LEAD_IN_MS, Spoken, silence, speak
@@ -64,7 +65,6 @@ MAX_ANSWERS_IN_ROW = 3      # then one script item before the next answer
 QUESTION_TTL_S = 120.0      # a question not answered within this long is dropped as stale
 MAX_SAY_NOW = 16            # say-now texts waiting; the oldest is dropped beyond this
 MAX_COMMANDS = 256          # a last guard on control commands waiting for the render thread
-_MAX_WARNED = 256           # distinct warnings remembered (each is logged once)
 
 
 class AnswerSource(Protocol):
@@ -205,7 +205,7 @@ class Scheduler:
         self._voice_for, self._clock, self._warn_to = voice_for, clock, warn
         self._answers_for = None if hasattr(answerer, "answer") else answerer
         self._interrupt_setting = interrupt
-        self._warned: set[str] = set()
+        self._warn_once = WarnOnce(warn)     # for problems that come back every pass
         self._reading = _Reading(show, 0, self._warn_once)        # a bad first show raises here
         self._answerer = answerer if self._answers_for is None else self._answers_for(show)
         # render-thread state
@@ -553,13 +553,4 @@ class Scheduler:
         self._ahead.clear()
 
     def _warn(self, message: str) -> None:
-        self._warn_to(message)
-
-    def _warn_once(self, message: str) -> None:
-        """For problems that would come back every pass of a looping show."""
-        if message in self._warned:
-            return
-        if len(self._warned) >= _MAX_WARNED:
-            self._warned.clear()
-        self._warned.add(message)
         self._warn_to(message)

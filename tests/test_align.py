@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from anchor.cli import main
-from anchor.media import CLOSED, PROGRAM_RATE, AudioBlock, VideoFrame
-from anchor.pipeline import Format, production
+from anchor.media import CLOSED, PROGRAM_RATE
+from anchor.pipeline import Format
 from anchor.program import LEAD_IN_MS
 from anchor.show import load_show
-from test_lipsync import Recorder, inner_mouth
+from test_lipsync import inner_mouth, perform_show
 from voices import libespeak, mouth_track
 from voices.align import audio_timing
 from voices.resample import resample
@@ -165,20 +165,11 @@ def test_recorded_show_renders_the_recording_with_sentence_subtitles(recorded_sh
 
 def test_recorded_show_mouth_moves_with_the_recording_and_rests_in_its_pause(recorded_show):
     show, _ = recorded_show
-    program, speech = production(load_show(show), Format(640, 360, 25))
-    recorder = Recorder(program.animator)
-    program.animator = recorder
-    frames, audio = [], []
-    for item in program.items(speech):
-        if isinstance(item, VideoFrame):
-            frames.append(item.image)
-        elif isinstance(item, AudioBlock):
-            audio.append(item.pcm)
-    pcm = np.concatenate(audio).astype(np.float64)
-    box = program.studio.presenter_box
+    frames, pcm, regions, studio = perform_show(load_show(show), Format(640, 360, 25))
+    box = studio.presenter_box
     opening = np.array([inner_mouth(image[box.y + y0:box.y + y1, box.x + x0 + (x1 - x0) // 5:
                                           box.x + x1 - (x1 - x0) // 5])
-                        for image, (x0, y0, x1, y1) in zip(frames, recorder.regions)])
+                        for image, (x0, y0, x1, y1) in zip(frames, regions)])
     per = PROGRAM_RATE // 25
     n = len(opening)
     loud = np.sqrt(np.mean(np.pad(pcm, (0, n * per))[:n * per].reshape(n, per) ** 2, axis=1))

@@ -43,7 +43,12 @@ class Recorder:
 
 
 def perform(show_yaml: str, fmt: Format):
-    show = parse_show(show_yaml, path="lipsync.yaml")
+    return perform_show(parse_show(show_yaml, path="lipsync.yaml"), fmt)
+
+
+def perform_show(show, fmt: Format):
+    """The show's program frames, its audio (float), the presenter's mouth region in each frame,
+    and the studio."""
     program, speech = production(show, fmt)
     recorder = Recorder(program.animator)
     program.animator = recorder

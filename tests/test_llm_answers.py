@@ -56,8 +56,10 @@ def answerer(server, *, timeout_s=5.0, warnings=None):
     return LLMAnswerer(show(), chat, timeout_s=timeout_s, warn=warn)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def server():
+    # one per test: an answer still being asked for when a test ends must not take the replies
+    # scripted for the next one
     with OpenAIServer(Reply("Hello.")) as running:
         yield running
 

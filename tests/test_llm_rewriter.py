@@ -74,8 +74,10 @@ def captions(items):
     return [u.caption for u in items if isinstance(u, Utterance)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def server():
+    # one per test: a live test's lookahead thread may still be asking when the test ends, and
+    # must not take the replies scripted for the next test
     with OpenAIServer(Reply(GOOD)) as running:
         yield running
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from anchor import directives
 from anchor.gate import screen_generated
+from anchor.logs import WarnOnce
 from anchor.media import Pause, Utterance
 from anchor.rewriter.chat import ChatError, ChatMessage, ChatModel, sentences
 from anchor.rewriter.facts import shares_topic, unsupported_numbers
@@ -50,7 +51,6 @@ __all__ = ["LLMRewriter", "Refused", "STYLES", "check_sentence", "segment_facts"
 
 STYLES = ("news", "shop")
 TOPIC_AFTER_WORDS = 8     # the reply's topic is judged once it has this many content words
-_MAX_WARNED = 256
 _log = logging.getLogger(__name__)
 
 _SYSTEM = {
@@ -120,7 +120,7 @@ class LLMRewriter:
         self.rules = RulesRewriter(seed=seed, ids=ids, warn=self._warn_to, source_name=source_name)
         self._reader = RulesRewriter(seed=seed, ids=ids, warn=lambda message: None,
                                      source_name=source_name)
-        self._warned: set[str] = set()
+        self.warn_once = WarnOnce(self._warn_to)   # once per segment and reason
         self.fallbacks = 0      # segments the rules said instead (all or the rest of them)
 
     # ---- the Rewriter interface ----
@@ -237,13 +237,6 @@ class LLMRewriter:
         line = getattr(segment, "line", 0)
         return f"{self._source}:{line}" if line else self._source
 
-    def warn_once(self, message: str) -> None:
-        if message in self._warned:
-            return
-        if len(self._warned) >= _MAX_WARNED:
-            self._warned.clear()
-        self._warned.add(message)
-        self._warn_to(message)
 
 
 def check_sentence(sentence: str, facts: str) -> str:
