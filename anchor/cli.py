@@ -104,7 +104,8 @@ def parser() -> argparse.ArgumentParser:
     lv.add_argument("--log-format", choices=("json", "text"), default="json",
                     help="logs on stderr: JSON lines (default) or plain text")
 
-    sub.add_parser("voices", help="list the voices and their languages")
+    vo = sub.add_parser("voices", help="list the voices and their languages")
+    vo.add_argument("show", nargs="?", help="a show file: also list the voices it defines (voices:)")
     sub.add_parser("avatars", help="list the avatar packs")
     sub.add_parser("shows", help="list the built-in demo shows")
     return p
@@ -239,6 +240,13 @@ def _voices(args) -> int:
     import voices
     for v in voices.catalog():
         print(f"{v.name:<12} {v.language:<4} {v.backend:<10} {v.description}")
+    if args.show:                    # the show's own voices, without loading their models
+        from anchor.show import load_show
+        show = load_show(_show_path(args.show))
+        for name, d in show.voices.items():
+            model = d.model or d.model_name
+            print(f"{name:<12} {d.show_language:<4} {d.backend:<10} "
+                  f"{d.description or model} (defined in {show.path.name})")
     return 0
 
 

@@ -255,6 +255,16 @@ def test_a_show_renders_with_its_neural_voice(tmp_path, models, ann):
     assert abs(seconds - expected) < 0.15, (seconds, expected, espeak)
 
 
+def test_anchor_voices_lists_the_voices_a_show_defines(tmp_path, models, capfd):
+    from anchor.cli import main
+    show_path = _show(tmp_path, models["duo"])
+    capfd.readouterr()
+    assert main(["voices", str(show_path)]) == 0
+    rows = {line.split()[0]: line.split() for line in capfd.readouterr().out.splitlines() if line.strip()}
+    assert rows["anna"][1:3] == ["en", "coqui"] and "show.yaml)" in rows["anna"][-1]
+    assert rows["en-news"][1:3] == ["en", "espeak-ng"]          # the presets stay listed
+
+
 def test_show_voice_errors_name_the_file_and_line(tmp_path, models):
     path = _show(tmp_path, models["duo"], extra="    reference: voice/config.json\n")
     with pytest.raises(ShowError, match=r"show\.yaml:5: voices\.anna: .*needs the consent record"):
