@@ -24,8 +24,8 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 from anchor import directives
 from anchor.errors import ShowError
 from anchor.show_voice import VoiceDefinition, voice_mapping
-from anchor.showsource import (Located, detect_language, load_located, located_markdown,
-                               located_plain_text, read_show_text)
+from anchor.showsource import (Located, beside_show, detect_language, load_located,
+                               located_markdown, located_plain_text, read_show_text)
 
 __all__ = ["Show", "Layout", "Answers", "LLM", "FAQ", "NewsSegment", "ProductSegment", "TextSegment",
            "Segment", "LANGUAGES", "SEGMENT_KINDS", "load_show", "parse_show", "detect_language",
@@ -114,8 +114,7 @@ class Layout(_Model):
             if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
                 raise ValueError(f"colour {value!r} must look like \"#14213d\"")
             return value.lower()
-        base = Path((info.context or {}).get("base", "."))
-        image = (base / value).resolve()
+        image = beside_show(value, info.context)
         if image.suffix.lower() not in IMAGE_SUFFIXES:
             raise ValueError(f"{value!r} is neither a colour \"#rrggbb\" nor an image "
                              f"({', '.join(IMAGE_SUFFIXES)})")
@@ -185,7 +184,7 @@ class LipSync(_Model):
     def _model(cls, value: Any, info: ValidationInfo) -> Any:
         if not isinstance(value, str) or not value.strip():
             raise ValueError("must name a checkpoint file (model: wav2lip.pth)")
-        path = (Path((info.context or {}).get("base", ".")) / value.strip()).resolve()
+        path = beside_show(value, info.context)
         if not path.is_file():
             raise ValueError(f"checkpoint {value.strip()!r} not found (looked for {path})")
         return str(path)
@@ -240,7 +239,7 @@ class TextSegment(_Segment):
             raise ValueError("is empty: name an audio file (e.g. audio: clip.wav)")
         from anchor.errors import VoiceError
         from voices.recorded import read_recording
-        audio = (Path((info.context or {}).get("base", ".")) / value.strip()).resolve()
+        audio = beside_show(value, info.context)
         try:
             read_recording(audio)
         except VoiceError as e:

@@ -21,11 +21,12 @@ Paths are relative to the show file and must exist when the show is read.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator,
                       model_validator)
+
+from anchor.showsource import beside_show
 
 VOICE_BACKENDS = ("coqui",)
 SHOW_LANGUAGES = ("en", "zh")
@@ -64,8 +65,7 @@ class VoiceDefinition(BaseModel):
     def _existing(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        base = Path((info.context or {}).get("base", "."))
-        path = (base / value).resolve()
+        path = beside_show(value, info.context)
         if not path.exists():
             raise ValueError(f"{_FILE_KINDS[info.field_name]} {value!r} not found (looked for {path})")
         if info.field_name != "model" and not path.is_file():

@@ -163,6 +163,12 @@ class _Walk:
 
 # ---- reading files and detecting the language ------------------------------------------
 
+def beside_show(value: str, context: dict | None) -> Path:
+    """A path named in a show file, resolved against the show file's folder (the `base` of the
+    validation context; the working directory without one)."""
+    return (Path((context or {}).get("base", ".")) / value.strip()).resolve()
+
+
 def detect_language(text: str) -> str:
     """"zh" when CJK ideographs make up a good share of the letters, else "en".
 
