@@ -4,6 +4,7 @@ the audio closes the mouth; and a show whose text segment carries a recording re
 the `anchor` CLI with the recording as its sound and a mouth that moves with it."""
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import av
@@ -42,12 +43,19 @@ def boundary_errors_ms(text: str, language: str, voice: str, *, shift_s: float =
     pcm = resample(pcm, raw.sample_rate, PROGRAM_RATE)
     timing = audio_timing(text, pcm, PROGRAM_RATE, language=language)
     found = [p for p in timing.phonemes if not p.symbol.startswith("_")]
-    assert [p.symbol for p in found] == [t[0] for t in truth], "the text's phonemes, in order"
+    # a phoneme squeezed to nothing by the warp is dropped from the timing (its mouth shape is
+    # not shown): pair the rest with the truth in order, and allow at most 1 % missing
+    matcher = difflib.SequenceMatcher(a=[t[0] for t in truth], b=[p.symbol for p in found],
+                                      autojunk=False)
+    pairs = [(block.a + k, block.b + k) for block in matcher.get_matching_blocks()
+             for k in range(block.size)]
+    assert len(pairs) >= 0.99 * len(truth), f"{len(truth) - len(pairs)} of {len(truth)} phonemes missing"
     errors = []
-    for p, (_, start, end) in zip(found, truth):
-        errors.append(p.start / PROGRAM_RATE - lead_s + shift_s - start)
+    for i, j in pairs:
+        _, start, end = truth[i]
+        errors.append(found[j].start / PROGRAM_RATE - lead_s + shift_s - start)
         if end is not None:
-            errors.append(p.end / PROGRAM_RATE - lead_s + shift_s - end)
+            errors.append(found[j].end / PROGRAM_RATE - lead_s + shift_s - end)
     return 1000 * np.abs(np.array(errors))
 
 
