@@ -143,15 +143,29 @@ def test_a_refused_reply_gives_the_rules_text_of_the_segment(server, reply, why)
     assert all(screen_generated(c) == "" for c in said)
 
 
-def test_a_refusal_mid_segment_keeps_what_was_checked_and_the_rules_say_the_segment(server):
+def test_a_refusal_mid_segment_keeps_what_was_checked_and_the_rules_say_the_rest(server):
     server.script(Reply("Meet the Trail Bottle! It keeps drinks cold for 24 hours. "
                         "Now 50% off for the first 10 buyers!"))
     warnings = []
     said = captions(rewriter(server, warnings=warnings).utterances(product(), language="en",
                                                                     voice="v"))
     assert said[:2] == ["Meet the Trail Bottle!", "It keeps drinks cold for 24 hours."]
-    assert said[2:] == rules_captions(product())               # the price is still said
+    rules = rules_captions(product())
+    assert "Better still, keeps drinks cold for 24 hours." in rules
+    # the rules go on in order, less the sentence the model already said; the price is said
+    assert said[2:] == [c for c in rules if "cold for 24 hours" not in c]
+    assert "All this for just $19.99." in said
     assert not any("50%" in c for c in said) and "mid-segment" in warnings[0]
+
+
+def test_a_rules_sentence_with_a_number_not_yet_said_is_not_taken_for_a_repeat():
+    from anchor.rewriter.facts import says_again
+    said = "It keeps drinks cold for 24 hours, and the lid never leaks."
+    assert says_again("Better still, keeps drinks cold for 24 hours.", said)
+    assert says_again("Plus, the lid never leaks.", said)
+    assert not says_again("Keeps drinks cold for 36 hours.", said)
+    assert not says_again("All this for just $19.99.", said)
+    assert not says_again("Trail Bottle comes in three colours.", said)
 
 
 def closed_port_url() -> str:

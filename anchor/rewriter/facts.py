@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["numbers_in", "unsupported_numbers", "shares_topic"]
+__all__ = ["numbers_in", "unsupported_numbers", "shares_topic", "says_again"]
 
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+")
 _WORDS_EN = (r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
@@ -60,6 +60,15 @@ def shares_topic(text: str, facts: str, *, least: float = 0.25) -> bool:
         return False
     shared = len(own & theirs)
     return shared >= 1 and shared / len(own) >= least
+
+
+def says_again(text: str, said: str, *, least: float = 0.6) -> bool:
+    """Whether `text` repeats what `said` already told: at least `least` of its content words
+    were said, and every number in it was."""
+    own = _content(text)
+    if not own or not numbers_in(text) <= numbers_in(said):
+        return False
+    return len(own & _content(said)) / len(own) >= least
 
 
 def _value(number: str) -> Decimal | None:

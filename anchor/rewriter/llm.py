@@ -16,12 +16,12 @@ It is then read by the rules rewriter (sentence pieces, numbers and prices read 
 the voice gets the same kind of `Utterance` as from a written script.
 
 On a `ChatError` (server down, slow, garbage, empty reply, deadline passed) or a refused
-sentence, the rules rewriter says the whole segment instead: when the model's first sentences
-were already said, they were checked, and the rules text follows them after a short pause (a
-sentence or two may be said twice, but nothing the segment must say, such as the price, is
-lost). `prepare` checks a whole reply before anything is said, for a live channel that
-prepares the next segment ahead (anchor/rewriter/lookahead.py); there any failure means the
-rules text. Each fallback is logged once per segment and reason.
+sentence, the rules rewriter says the segment instead: when the model's first sentences were
+already said, they were checked, and the rules text follows them after a short pause, less the
+sentences that tell again what was said (so nothing the segment must say, such as the price, is
+lost, and little is said twice). `prepare` checks a whole reply before anything is said, for
+a live channel that prepares the next segment ahead (anchor/rewriter/lookahead.py); there any
+failure means the rules text. Each fallback is logged once per segment and reason.
 
 Text segments are the author's own words (greetings, directives): they are read by the rules.
 Consecutive passes of a looping show ask for a different angle and a different temperature, so
@@ -42,7 +42,7 @@ from anchor.gate import screen_generated
 from anchor.logs import WarnOnce
 from anchor.media import Pause, Utterance
 from anchor.rewriter.chat import ChatError, ChatMessage, ChatModel, sentences
-from anchor.rewriter.facts import shares_topic, unsupported_numbers
+from anchor.rewriter.facts import says_again, shares_topic, unsupported_numbers
 from anchor.rewriter.pitch import written_price
 from anchor.rewriter.rules import RulesRewriter
 
@@ -132,28 +132,31 @@ class LLMRewriter:
             yield from self.rules.utterances(segment, language=language, voice=voice,
                                              pass_index=pass_index)
             return
-        spoke = False
+        said: list[str] = []
         checked = self.checked_sentences(segment, language=language, pass_index=pass_index)
         try:
             for sentence in checked:
                 for item in self._read(sentence, segment, language, voice):
-                    spoke = spoke or isinstance(item, Utterance)
+                    if isinstance(item, Utterance):
+                        said.append(item.subtitle)
                     yield item
         except (ChatError, Refused) as e:
             self.fallbacks += 1
-            if spoke:
+            rules = self.rules.utterances(segment, language=language, voice=voice,
+                                          pass_index=pass_index)
+            if said:
                 self.warn_once(f"{self._where(segment)}: LLM text refused mid-segment "
-                                f"({_reason(e)}); the rules rewriter reads the segment again")
+                                f"({_reason(e)}); the rules rewriter says the rest")
                 yield Pause(300)
+                rules = _not_said_again(rules, " ".join(said))
             else:
                 self.warn_once(f"{self._where(segment)}: LLM text not used ({_reason(e)}); "
                                 "the rules rewriter reads this segment")
-            yield from self.rules.utterances(segment, language=language, voice=voice,
-                                             pass_index=pass_index)
+            yield from rules
             return
         finally:
             checked.close()
-        if spoke:
+        if said:
             yield Pause(600)
 
     def prepare(self, segment: Any, *, language: str, voice: str,
@@ -294,6 +297,14 @@ def segment_topic(segment: Any) -> str:
 def style_for(segment: Any) -> str:
     """The default style: the shop host for products, the news reader for everything else."""
     return "shop" if getattr(segment, "kind", None) == "product" else "news"
+
+
+def _not_said_again(items: Iterator[Utterance | Pause], said: str) -> Iterator[Utterance | Pause]:
+    """The rules text after a refusal mid-segment, less the sentences the model's checked
+    sentences already told (a price or call to action not yet said is kept)."""
+    for item in items:
+        if not (isinstance(item, Utterance) and says_again(item.subtitle, said)):
+            yield item
 
 
 def _on_topic(text: str, facts: str) -> bool:
