@@ -171,5 +171,14 @@ def test_facts_checks_count_values_and_topics():
     facts = "Trail Bottle costs $19.99, keeps drinks cold for 24 hours, 1,200 sold."
     assert unsupported_numbers("Only $19.99 for 24 hours of cold, 1200 fans.", facts) == []
     assert unsupported_numbers("Only $14.99 today.", facts) == ["14.99"]
+    # numbers in words are read to their values: the same number passes, another does not
+    assert unsupported_numbers("Cold for twenty-four hours, twelve hundred sold.", facts) == []
+    assert unsupported_numbers("Cold for forty-eight hours!", facts) == ["forty-eight hours"]
+    assert unsupported_numbers("Just nineteen dollars.", facts) == ["nineteen dollars"]
+    assert unsupported_numbers("One of the best, in three colours.", facts) == []
+    zh = "商品: 保温杯 价格: ¥19.9 卖点: 保冷24小时"
+    assert unsupported_numbers("只要十九块九，保冷二十四小时！千万不要错过。", zh) == []
+    assert unsupported_numbers("只要十九块八，打八折，百分之五十的人都买了。", zh) == [
+        "十九块八", "八折", "百分之五十"]
     assert shares_topic("The bottle keeps drinks cold.", facts)
     assert not shares_topic("Pirates sail the seven seas tonight.", facts)

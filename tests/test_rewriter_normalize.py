@@ -164,3 +164,11 @@ def test_pieces_prefer_clause_boundaries():
     caption = "The market opened higher this morning, and then it fell sharply after lunch"
     parts = [caption[a:b] for a, b in pieces(caption, 50)]
     assert parts[0] == "The market opened higher this morning,"
+
+
+@pytest.mark.parametrize("n", [0, 7, 10, 19, 110, 1005, 10_000, 100_005, 1_250_000, 123_456_789,
+                               300_040_000, 1_000_000_007])
+def test_numbers_read_out_are_read_back_to_their_value(n):
+    from anchor.rewriter import numbers_en, numbers_zh
+    assert numbers_en.value(numbers_en.cardinal(n)) == n
+    assert numbers_zh.value(numbers_zh.cardinal(n)) == n

@@ -3,13 +3,16 @@
 A model may reword, never invent: every number in its text (a price, a date, a percentage) must
 occur in the facts it was given, and text meant to be about the show must share words with the
 show. Numbers are compared by value ("$24.50", "24.5" and "24.50" are the same number; "1,200"
-is 1200). Numbers written as words before a currency ("nineteen dollars", "十九块九") cannot be
-checked and are refused: the prompts ask for digits.
+is 1200), and numbers written as words are read to their values too ("twenty-four hours",
+"十九块九", "百分之五十"). A word number counts when it is above ten or names an amount (a price, a
+percentage, a time or a measure): "one of the best" or "一起" are not numbers to check.
 """
 from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+
+from anchor.rewriter import numbers_en, numbers_zh
 
 __all__ = ["numbers_in", "unsupported_numbers", "shares_topic", "says_again"]
 
@@ -17,10 +20,20 @@ _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+")
 _WORDS_EN = (r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
              r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|"
              r"sixty|seventy|eighty|ninety|hundred|thousand|million|billion")
-_SPELLED_PRICE_EN = re.compile(rf"\b(?:{_WORDS_EN})\b(?:[\s-]+(?:{_WORDS_EN}|and))*\s+"
-                               r"(?:dollars?|bucks|cents?|euros?|pounds?|yuan|percent)\b", re.I)
-_SPELLED_PRICE_ZH = re.compile(r"[零一二两三四五六七八九十百千万亿]+(?:点[零一二三四五六七八九]+)?"
-                               r"(?:块|元|美元|欧元|英镑|角|毛|分钱|折|个百分点|%)")
+_DIGIT_WORDS_EN = r"zero|one|two|three|four|five|six|seven|eight|nine"
+_UNITS_EN = (r"dollars?|bucks|cents?|euros?|pounds?|yuan|percent|per\s+cent|hours?|days?|weeks?|"
+             r"months?|years?|minutes?|seconds?|times|kilos?|kilograms?|grams?|litres?|liters?|"
+             r"millilitres?|milliliters?|metres?|meters?|centimetres?|centimeters?|inches|feet|"
+             r"miles?|kilometres?|kilometers?|degrees?|ounces?|watts?|volts?")
+_SPELLED_EN = re.compile(rf"\b(?P<number>(?:{_WORDS_EN})(?:(?:[\s-]+|\s+and\s+)(?:{_WORDS_EN}))*"
+                         rf"(?:\s+point(?:\s+(?:{_DIGIT_WORDS_EN}))+)?)\b"
+                         rf"(?P<unit>\s+(?:{_UNITS_EN})\b)?", re.I)
+_NUMERALS_ZH = r"[零一二两三四五六七八九十百千万亿]+(?:点[零一二三四五六七八九]+)?"
+_SPELLED_ZH = re.compile(rf"(?P<percent>百分之)?(?P<number>{_NUMERALS_ZH})"
+                         r"(?P<unit>(?:块|元)(?:[零一二两三四五六七八九][毛角]?(?:[零一二三四五六七八九]分?)?)?|"
+                         r"美元|欧元|英镑|毛|角|分钱|折|个百分点|%|小时|天|周|个月|年|岁|倍|公斤|千克|"
+                         r"斤|克|毫升|升|米|厘米|毫米|公里|度|分钟|秒)?")
+_JIAO = re.compile(r"[零一二两三四五六七八九]")
 _WORD = re.compile(r"[a-z][a-z'-]{3,}")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _COMMON = frozenset("""
@@ -32,24 +45,33 @@ thank thanks question great good today right sure let's know
 
 
 def numbers_in(text: str) -> set[Decimal]:
-    """The numbers written with digits in `text`, by value."""
-    found = set()
-    for m in _NUMBER.finditer(text):
-        try:
-            found.add(Decimal(m.group(0).replace(",", "")).normalize())
-        except InvalidOperation:
-            continue
-    return found
+    """The numbers in `text` (in digits or in words), by value."""
+    return {value for _, value in _numbers(text, every=True)}
 
 
 def unsupported_numbers(text: str, facts: str) -> list[str]:
     """What in `text` is a number the facts do not have (empty: nothing invented)."""
     known = numbers_in(facts)
-    problems = [m.group(0) for m in _NUMBER.finditer(text)
-                if _value(m.group(0)) not in known]
-    problems += [m.group(0) for m in _SPELLED_PRICE_EN.finditer(text)]
-    problems += [m.group(0) for m in _SPELLED_PRICE_ZH.finditer(text)]
-    return problems
+    return [written for written, value in _numbers(text) if value not in known]
+
+
+def _numbers(text: str, *, every: bool = False) -> list[tuple[str, Decimal | None]]:
+    """(as written, value) of each number in `text`; word numbers only where they count (see
+    the module doc) unless `every`. A word number that cannot be read has the value None."""
+    found = [(m.group(0), _value(m.group(0))) for m in _NUMBER.finditer(text)]
+    for m in _SPELLED_EN.finditer(text):
+        value = numbers_en.value(m.group("number"))
+        if every or m.group("unit") or value is None or value > 10:
+            found.append((m.group(0).strip(), value))
+    for m in _SPELLED_ZH.finditer(text):
+        value = numbers_zh.value(m.group("number"))
+        unit = m.group("unit") or ""
+        if value is not None and unit[:1] in "块元" and len(unit) > 1:     # 十九块九(毛九)
+            small = [numbers_zh.value(c) for c in _JIAO.findall(unit[1:])]
+            value += sum(d * Decimal(10) ** -(i + 1) for i, d in enumerate(small))
+        if every or unit or m.group("percent"):
+            found.append((m.group(0), value))
+    return found
 
 
 def shares_topic(text: str, facts: str, *, least: float = 0.25) -> bool:

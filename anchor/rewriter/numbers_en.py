@@ -1,5 +1,8 @@
-"""Numbers as English words: cardinals, ordinals, decimals, years, digit strings."""
+"""Numbers as English words: cardinals, ordinals, decimals, years, digit strings; and back
+(`value`)."""
 from __future__ import annotations
+
+from decimal import Decimal
 
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
          "fifteen sixteen seventeen eighteen nineteen").split()
@@ -82,3 +85,35 @@ def year(n: int) -> str:
     if lo < 10:
         return f"{cardinal(hi)} oh {_ONES[lo]}"
     return f"{cardinal(hi)} {cardinal(lo)}"
+
+
+_SCALE_OF = {name: value for value, name in _SCALES}
+
+
+def value(words: str) -> Decimal | None:
+    """The number that cardinal words say: "two hundred and forty-five" -> 245, "nineteen point
+    nine nine" -> 19.99; None for words that are not a number."""
+    total = current = 0
+    fraction, seen = "", False
+    tokens = words.lower().replace("-", " ").split()
+    for i, word in enumerate(tokens):
+        if word == "and" and seen:
+            continue
+        if word == "point" and seen:
+            fraction = "".join(str(_ONES.index(w)) if w in _ONES[:10] else "?" for w in tokens[i + 1:])
+            break
+        if word in _ONES:
+            current += _ONES.index(word)
+        elif word in _TENS[2:]:
+            current += 10 * _TENS.index(word)
+        elif word == "hundred":
+            current = max(current, 1) * 100
+        elif word in _SCALE_OF:
+            total += max(current, 1) * _SCALE_OF[word]
+            current = 0
+        else:
+            return None
+        seen = True
+    if not seen or "?" in fraction:
+        return None
+    return Decimal(f"{total + current}.{fraction or 0}").normalize()

@@ -1,5 +1,8 @@
-"""Numbers read in Mandarin: 1250 -> 一千二百五十, 3.5 -> 三点五, 2026 (a year) -> 二零二六."""
+"""Numbers read in Mandarin: 1250 -> 一千二百五十, 3.5 -> 三点五, 2026 (a year) -> 二零二六; and back
+(`value`)."""
 from __future__ import annotations
+
+from decimal import Decimal
 
 DIGITS = "零一二三四五六七八九"
 _PLACES = ("", "十", "百", "千")
@@ -65,3 +68,32 @@ def number(s: str) -> str:
     if frac:
         spoken += "点" + digits(frac)
     return spoken
+
+
+_DIGIT_OF = {c: i for i, c in enumerate(DIGITS)} | {"两": 2}
+_PLACE_OF = {"十": 10, "百": 100, "千": 1000}
+
+
+def value(text: str) -> Decimal | None:
+    """The number that Chinese numerals say: 一千二百五十 -> 1250, 十九 -> 19, 三点五 -> 3.5,
+    二零二六 -> 2026 (digit by digit); None for anything else."""
+    whole, _, frac = text.partition("点")
+    if not whole or any(c not in _DIGIT_OF for c in frac):
+        return None
+    fraction = "".join(str(_DIGIT_OF[c]) for c in frac) or "0"
+    if len(whole) > 1 and all(c in _DIGIT_OF for c in whole):      # read digit by digit
+        return Decimal("".join(str(_DIGIT_OF[c]) for c in whole) + "." + fraction).normalize()
+    yi = wan = group = digit = 0       # the parts before 亿, before 万, and below 万
+    for c in whole:
+        if c in _DIGIT_OF:
+            digit = _DIGIT_OF[c]
+        elif c in _PLACE_OF:
+            group += (digit or 1) * _PLACE_OF[c]
+            digit = 0
+        elif c == "万":
+            wan, group, digit = (wan + group + digit) * 10**4, 0, 0
+        elif c == "亿":
+            yi, wan, group, digit = (yi + wan + group + digit) * 10**8, 0, 0, 0
+        else:
+            return None
+    return Decimal(f"{yi + wan + group + digit}.{fraction}").normalize()
