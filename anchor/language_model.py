@@ -13,10 +13,10 @@ from functools import lru_cache
 
 from anchor.answers import Answerer
 from anchor.rewriter.base import Rewriter
-from anchor.rewriter.chat import ChatConfig, ChatError, ChatModel, load_chat_model
+from anchor.rewriter.chat import ChatConfig, ChatError, ChatModel
 from anchor.show import LLM, Show
 
-__all__ = ["chat_config", "chat_model", "comment_answerer", "script_rewriter"]
+__all__ = ["chat_config", "chat_model", "comment_answerer", "load_chat_model", "script_rewriter"]
 
 _log = logging.getLogger(__name__)
 
@@ -25,6 +25,18 @@ def chat_config(llm: LLM) -> ChatConfig:
     return ChatConfig(backend=llm.backend, model=llm.model, base_url=llm.base_url,
                       api_key_env=llm.api_key_env, device=llm.device, timeout_s=llm.timeout_s,
                       retries=llm.retries)
+
+
+def load_chat_model(config: ChatConfig) -> ChatModel:
+    """The backend `config` names, ready to stream; raises ChatError when it cannot load."""
+    if config.backend == "transformers":
+        from anchor.rewriter.hf_chat import TransformersChat
+        return TransformersChat.load(model=config.model, device=config.device)
+    from anchor.rewriter.openai_chat import OpenAIChat
+    return OpenAIChat(base_url=config.base_url, model=config.model,
+                      api_key_env=config.api_key_env, timeout_s=config.timeout_s,
+                      connect_timeout_s=config.connect_timeout_s, retries=config.retries,
+                      stream=config.stream)
 
 
 @lru_cache(maxsize=4)

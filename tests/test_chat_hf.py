@@ -12,7 +12,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 pytest.importorskip("transformers")
 
-from anchor.rewriter.chat import ChatConfig, ChatError, ChatMessage, load_chat_model, sentences
+from anchor.language_model import load_chat_model
+from anchor.rewriter.chat import ChatConfig, ChatError, ChatMessage, sentences
 from anchor.rewriter.hf_chat import TransformersChat
 
 CORPUS = ["Good evening and welcome to the news .", "The market rose today !",
@@ -165,7 +166,8 @@ def test_the_chat_layer_and_the_openai_backend_never_import_torch():
     import subprocess
     import sys
     code = ("import sys, anchor, anchor.rewriter\n"
-            "from anchor.rewriter.chat import ChatConfig, load_chat_model, sentences\n"
+            "from anchor.language_model import load_chat_model\n"
+            "from anchor.rewriter.chat import ChatConfig, sentences\n"
             "load_chat_model(ChatConfig(backend='openai', base_url='http://127.0.0.1:9/v1'))\n"
             "list(sentences(['One. ', 'Two.'], language='en'))\n"
             "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n")

@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from anchor.rewriter.chat import ChatConfig, ChatError, ChatMessage, load_chat_model, sentences
+from anchor.language_model import load_chat_model
+from anchor.rewriter.chat import ChatConfig, ChatError, ChatMessage, sentences
 from anchor.rewriter.openai_chat import OpenAIChat
 from openai_server import Drop, Failure, Hang, OpenAIServer, Raw, Reply, closed_port
 

@@ -2,13 +2,13 @@
 
 A `ChatModel` streams the text of one assistant reply as it is generated. `sentences` cuts that
 stream into sentences, each yielded as soon as it is complete, so speech can start while the
-model is still writing. `load_chat_model` builds a backend from a `ChatConfig`:
+model is still writing. A `ChatConfig` names one of the two backends:
 
 - "transformers": a causal LM loaded in this process (anchor/rewriter/hf_chat.py);
 - "openai": any OpenAI-compatible chat-completions server (anchor/rewriter/openai_chat.py).
 
-Neither backend is imported before `load_chat_model` asks for it, so `import anchor` never loads
-torch or transformers.
+`anchor.language_model.load_chat_model` builds it; neither backend is imported before then, so
+`import anchor` never loads torch or transformers.
 """
 from __future__ import annotations
 
@@ -91,18 +91,6 @@ class ChatConfig:
             raise ChatError("llm timeout_s and connect_timeout_s must be positive")
         if self.retries < 0:
             raise ChatError(f"llm retries must be 0 or more, not {self.retries}")
-
-
-def load_chat_model(config: ChatConfig) -> ChatModel:
-    """The backend `config` names, ready to stream; raises ChatError when it cannot load."""
-    if config.backend == "transformers":
-        from anchor.rewriter.hf_chat import TransformersChat
-        return TransformersChat.load(model=config.model, device=config.device)
-    from anchor.rewriter.openai_chat import OpenAIChat
-    return OpenAIChat(base_url=config.base_url, model=config.model,
-                      api_key_env=config.api_key_env, timeout_s=config.timeout_s,
-                      connect_timeout_s=config.connect_timeout_s, retries=config.retries,
-                      stream=config.stream)
 
 
 def sentences(deltas: Iterable[str], *, language: str, max_chars: int | None = None
