@@ -100,7 +100,8 @@ def value(words: str) -> Decimal | None:
         if word == "and" and seen:
             continue
         if word == "point" and seen:
-            fraction = "".join(str(_ONES.index(w)) if w in _ONES[:10] else "?" for w in tokens[i + 1:])
+            fraction = "".join(str(_ONES.index(w)) if w in _ONES[:10] else "?"
+                               for w in tokens[i + 1:])
             break
         if word in _ONES:
             current += _ONES.index(word)
