@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import av
 import numpy as np
 
 from anchor.errors import VoiceError
 from anchor.media import Phoneme, Utterance, Viseme, Word
 from voices.base import VoiceInfo
 from voices.espeak import EspeakVoice
+from voices.resample import resample
 from voices.visemes import phoneme_visemes
 
 ANALYSIS_RATE = 16_000
@@ -122,12 +122,7 @@ def _analysis_audio(pcm: np.ndarray, sample_rate: int) -> np.ndarray:
     data = np.ascontiguousarray(data, dtype=np.float32)
     if sample_rate == ANALYSIS_RATE or len(data) == 0:
         return data
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=ANALYSIS_RATE)
-    frame = av.AudioFrame.from_ndarray(data.reshape(1, -1), format="flt", layout="mono")
-    frame.sample_rate = sample_rate
-    blocks = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
-    blocks += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
-    return np.concatenate(blocks).astype(np.float32) if blocks else np.zeros(0, np.float32)
+    return resample(data, sample_rate, ANALYSIS_RATE)
 
 
 def _mel_bank() -> np.ndarray:
@@ -301,17 +296,19 @@ def _outside(start: int, end: int, silences: list[tuple[int, int]]) -> tuple[int
     return start, end
 
 
+def _spans(items, carry, silences) -> list[tuple[int, int]]:
+    """(start, end) of each reference item carried onto the audio, moved out of its silences."""
+    starts = carry(np.array([item.start for item in items]))
+    ends = carry(np.array([item.end for item in items]))
+    return [_outside(int(start), int(end), silences) for start, end in zip(starts, ends)]
+
+
 def _phonemes(reference: tuple[Phoneme, ...], carry, silences) -> tuple[Phoneme, ...]:
     sounds = [p for p in reference if not p.symbol.startswith("_")]
     if not sounds:
         return ()
-    starts = carry(np.array([p.start for p in sounds]))
-    ends = carry(np.array([p.end for p in sounds]))
-    timed = []
-    for p, start, end in zip(sounds, starts, ends):
-        start, end = _outside(int(start), int(end), silences)
-        if end > start:
-            timed.append(Phoneme(p.symbol, start, end))
+    timed = [Phoneme(p.symbol, start, end)
+             for p, (start, end) in zip(sounds, _spans(sounds, carry, silences)) if end > start]
     timed += [Phoneme("_", a, b) for a, b in silences]
     timed.sort(key=lambda p: (p.start, p.end))
     out: list[Phoneme] = []
@@ -328,10 +325,5 @@ def _phonemes(reference: tuple[Phoneme, ...], carry, silences) -> tuple[Phoneme,
 def _words(reference: tuple[Word, ...], carry, silences) -> tuple[Word, ...]:
     if not reference:
         return ()
-    starts = carry(np.array([w.start for w in reference]))
-    ends = carry(np.array([w.end for w in reference]))
-    out = []
-    for w, start, end in zip(reference, starts, ends):
-        start, end = _outside(int(start), int(end), silences)
-        out.append(Word(w.text, start, max(start, end)))
-    return tuple(out)
+    return tuple(Word(w.text, start, max(start, end))
+                 for w, (start, end) in zip(reference, _spans(reference, carry, silences)))

@@ -1,19 +1,25 @@
-"""Mono int16 PCM from one sample rate to another (libswresample through PyAV: polyphase, no
-added delay). Shared by every voice backend that speaks at a rate other than the program's."""
+"""Mono PCM from one sample rate to another (libswresample through PyAV: polyphase, no added
+delay). Shared by every voice backend that speaks at a rate other than the program's, and by
+the aligner."""
 from __future__ import annotations
 
 import av
 import numpy as np
 
+_FORMATS = {np.dtype(np.int16): "s16", np.dtype(np.float32): "flt"}
+
 
 def resample(pcm: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    """`pcm` (mono int16 at `rate_in`) as mono int16 at `rate_out`; a copy when the rates match."""
+    """`pcm` (mono int16, or float32 in [-1, 1], at `rate_in`) at `rate_out`, in the same
+    sample type; a copy when the rates match."""
+    dtype = np.dtype(np.float32) if np.asarray(pcm).dtype.kind == "f" else np.dtype(np.int16)
     if rate_in == rate_out:
-        return pcm.copy()
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=rate_out)
-    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm, dtype=np.int16).reshape(1, -1),
-                                       format="s16", layout="mono")
+        return np.array(pcm, dtype=dtype)
+    fmt = _FORMATS[dtype]
+    resampler = av.AudioResampler(format=fmt, layout="mono", rate=rate_out)
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm, dtype=dtype).reshape(1, -1),
+                                       format=fmt, layout="mono")
     frame.sample_rate = rate_in
     blocks = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
     blocks += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
-    return np.concatenate(blocks).astype(np.int16, copy=False) if blocks else np.zeros(0, np.int16)
+    return np.concatenate(blocks).astype(dtype, copy=False) if blocks else np.zeros(0, dtype)
