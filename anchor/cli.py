@@ -108,6 +108,10 @@ def parser() -> argparse.ArgumentParser:
     vo.add_argument("show", nargs="?", help="a show file: also list the voices it defines (voices:)")
     sub.add_parser("avatars", help="list the avatar packs")
     sub.add_parser("shows", help="list the built-in demo shows")
+    d = sub.add_parser("doctor", help="check what works on this machine (voices, FaceMesh, fonts, "
+                       "codecs, neural backends, test servers) and why not; exit 1 if the "
+                       "default path is broken")
+    d.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
 
 
@@ -266,8 +270,14 @@ def _shows(args) -> int:
     return 0
 
 
+def _doctor(args) -> int:
+    from anchor.doctor import run
+
+    return run(json_output=args.json)
+
+
 COMMANDS = {"render": _render, "live": _live, "avatar": _avatar, "voices": _voices, "avatars": _avatars,
-            "shows": _shows}
+            "shows": _shows, "doctor": _doctor}
 
 if __name__ == "__main__":
     sys.exit(main())
