@@ -15,8 +15,7 @@ from anchor.media import Pause, Utterance
 from anchor.program import Program, Spoken, spoken_stream
 from anchor.recording import Recording
 from anchor.rewriter import Rewriter, RulesRewriter, written_price
-from anchor.show import LipSync, NewsSegment, ProductSegment, Show
-from anchor.show_voice import VoiceDefinition
+from anchor.show import LipSync, NewsSegment, ProductSegment, Show, VoiceDefinition
 from anchor.studio import ProductCard, ProgramState, Studio, presenter_box
 from avatars.base import Animator
 

@@ -37,7 +37,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from anchor import directives
 from anchor.gate import screen_generated
 from anchor.logs import WarnOnce
 from anchor.media import Pause, Utterance
@@ -45,6 +44,7 @@ from anchor.rewriter.chat import ChatError, ChatMessage, ChatModel, sentences
 from anchor.rewriter.facts import says_again, shares_topic, unsupported_numbers
 from anchor.rewriter.pitch import written_price
 from anchor.rewriter.rules import RulesRewriter
+from anchor.show import directives
 
 __all__ = ["LLMRewriter", "Refused", "STYLES", "check_sentence", "segment_facts", "segment_topic",
            "style_for"]

@@ -14,11 +14,11 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from anchor import directives
-from anchor.directives import Emphasis, Expression
 from anchor.errors import ShowError
 from anchor.media import Pause, Utterance
 from anchor.rewriter.pitch import pitch
+from anchor.show import directives
+from anchor.show.directives import Emphasis, Expression
 from anchor.text import normalize_en, normalize_zh
 from anchor.text.reading import Reading
 from anchor.text.sentences import pieces, sentences
