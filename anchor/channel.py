@@ -21,7 +21,7 @@ from typing import AsyncIterator
 
 from anchor.clock import Clock, SystemClock
 from anchor.errors import AnchorError
-from anchor.gate import CommentGate, Verdict
+from anchor.moderation import CommentGate, Verdict
 from anchor.language_model import comment_answerer
 from anchor.media import AudioBlock, Caption, VideoFrame
 from anchor.pipeline import Format, check_avatar, program_format, show_voices, stage, voice_names

@@ -13,7 +13,7 @@ from openai_server import Failure, Hang, OpenAIServer, Raw, Reply
 from anchor import pipeline
 from anchor.answers import Answerer
 from anchor.clock import VirtualClock, SystemClock
-from anchor.gate import CommentGate, screen_generated
+from anchor.moderation import CommentGate, screen_generated
 from anchor.llm_answers import LLMAnswerer
 from anchor.rewriter.facts import shares_topic, unsupported_numbers
 from anchor.rewriter.openai_chat import OpenAIChat

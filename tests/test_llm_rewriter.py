@@ -15,7 +15,7 @@ from openai_server import Failure, Hang, OpenAIServer, Raw, Reply
 from anchor import pipeline
 from anchor.answers import Answerer
 from anchor.clock import VirtualClock
-from anchor.gate import screen_generated
+from anchor.moderation import screen_generated
 from anchor.media import Pause, Utterance
 from anchor.rewriter import RulesRewriter
 from anchor.rewriter.llm import LLMRewriter

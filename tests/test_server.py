@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from anchor.cli import main
 from anchor.clock import VirtualClock
 from anchor.errors import ShowError
-from anchor.gate import CommentGate
+from anchor.moderation import CommentGate
 from anchor.openapi import openapi
 from anchor.server import make_app, routes
 from streaming.webrtc import BadOffer
