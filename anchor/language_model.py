@@ -85,5 +85,5 @@ def comment_answerer(show: Show, *, warn: Callable[[str], None] = _log.warning):
     chat = chat_model(show, warn=warn)
     if chat is None:
         return Answerer(show)
-    from anchor.llm_answers import LLMAnswerer
+    from anchor.answers.llm import LLMAnswerer
     return LLMAnswerer(show, chat, timeout_s=min(show.llm.timeout_s, 10.0), warn=warn)

@@ -261,7 +261,7 @@ class Scheduler:
             seed = self._counts["answered"] + len(self._answers)
         current = product.name if product else None
         asked = self._clock.now()
-        if hasattr(answerer, "answer_later"):     # never wait on a model (anchor/llm_answers.py)
+        if hasattr(answerer, "answer_later"):     # never wait on a model (anchor/answers/llm.py)
             answerer.answer_later(text, current=current, done=lambda answer: self._queue_answer(
                 answer or answerer.holding_line(seed), not answer, asked, done))
             return ""

@@ -25,7 +25,7 @@ from openai_server import Hang, OpenAIServer, Reply  # noqa: E402
 
 from anchor import pipeline  # noqa: E402
 from anchor.clock import SystemClock  # noqa: E402
-from anchor.llm_answers import LLMAnswerer  # noqa: E402
+from anchor.answers.llm import LLMAnswerer  # noqa: E402
 from anchor.media import Utterance  # noqa: E402
 from anchor.rewriter.llm import LLMRewriter, check_sentence, segment_facts  # noqa: E402
 from anchor.rewriter.openai_chat import OpenAIChat  # noqa: E402

@@ -14,7 +14,7 @@ from anchor import pipeline
 from anchor.answers import Answerer
 from anchor.clock import VirtualClock, SystemClock
 from anchor.moderation import CommentGate, screen_generated
-from anchor.llm_answers import LLMAnswerer
+from anchor.answers.llm import LLMAnswerer
 from anchor.rewriter.facts import shares_topic, unsupported_numbers
 from anchor.rewriter.openai_chat import OpenAIChat
 from anchor.scheduler import Scheduler

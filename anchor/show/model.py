@@ -144,7 +144,7 @@ LLM_BACKENDS = ("transformers", "openai")
 class LLM(_Model):
     """An optional language model that rewrites the script and/or answers viewers; without it
     the rules rewriter and the offline answers are used. Every output is checked and falls back
-    to them (see anchor/rewriter/llm.py and anchor/llm_answers.py)."""
+    to them (see anchor/rewriter/llm.py and anchor/answers/llm.py)."""
     backend: Literal["transformers", "openai"]
     model: Name | None = None          # a path or model name (transformers: required)
     base_url: Name | None = None       # an OpenAI-compatible server (openai: required)
