@@ -19,11 +19,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import AsyncIterator
 
+from anchor.answers import comment_answerer
 from anchor.clock import Clock, SystemClock
 from anchor.errors import AnchorError
-from anchor.moderation import CommentGate, Verdict
-from anchor.language_model import comment_answerer
 from anchor.media import AudioBlock, Caption, VideoFrame
+from anchor.moderation import CommentGate, Verdict
 from anchor.pipeline import Format, check_avatar, program_format, show_voices, stage, voice_names
 from anchor.program import Program, Spoken
 from anchor.scheduler import Scheduler

@@ -216,7 +216,7 @@ def production(show: Show, fmt: Format, *, avatar: str | None = None, limit_s: f
     program = Program(animator=animator, studio=studio, fps=fmt.fps, limit_s=limit_s)
     rewriter = None
     if show.llm is not None:      # the show's LLM rewriter (a file render may wait on it)
-        from anchor.language_model import script_rewriter
+        from anchor.rewriter import script_rewriter
         rewriter = script_rewriter(show, live=False, warn=warn)
     return program, spoken_stream(script(show, passes=passes, warn=warn, rewriter=rewriter),
                                   show_voices(show))

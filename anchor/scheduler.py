@@ -136,7 +136,7 @@ class _Reading:
         self.rewriter = RulesRewriter(seed=show.seed, warn=warn, source_name=str(show.path))
         script_rewriter = None
         if show.llm is not None:    # LLM text prepared ahead; never waited for (see lookahead)
-            from anchor.language_model import script_rewriter as llm_rewriter
+            from anchor.rewriter import script_rewriter as llm_rewriter
             script_rewriter = llm_rewriter(show, live=True, voices=self.names, warn=warn)
         self.script_rewriter = script_rewriter
         self._segments = segment_scripts(show, passes=None, warn=warn, rewriter=script_rewriter)

@@ -28,7 +28,7 @@ from anchor.clock import SystemClock  # noqa: E402
 from anchor.answers.llm import LLMAnswerer  # noqa: E402
 from anchor.media import Utterance  # noqa: E402
 from anchor.rewriter.llm import LLMRewriter, check_sentence, segment_facts  # noqa: E402
-from anchor.rewriter.openai_chat import OpenAIChat  # noqa: E402
+from anchor.language_model.openai_chat import OpenAIChat  # noqa: E402
 from anchor.scheduler import Scheduler  # noqa: E402
 from anchor.show import parse_show  # noqa: E402
 

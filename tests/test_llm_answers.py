@@ -16,7 +16,7 @@ from anchor.clock import VirtualClock, SystemClock
 from anchor.moderation import CommentGate, screen_generated
 from anchor.answers.llm import LLMAnswerer
 from anchor.rewriter.facts import shares_topic, unsupported_numbers
-from anchor.rewriter.openai_chat import OpenAIChat
+from anchor.language_model.openai_chat import OpenAIChat
 from anchor.scheduler import Scheduler
 from anchor.show import parse_show
 

@@ -19,7 +19,7 @@ from anchor.moderation import screen_generated
 from anchor.media import Pause, Utterance
 from anchor.rewriter import RulesRewriter
 from anchor.rewriter.llm import LLMRewriter
-from anchor.rewriter.openai_chat import OpenAIChat
+from anchor.language_model.openai_chat import OpenAIChat
 from anchor.scheduler import Scheduler
 from anchor.show import parse_show
 
@@ -294,7 +294,8 @@ def test_a_bad_llm_section_is_named_with_its_line(section, error):
 
 
 def test_without_llm_the_rules_speak_and_no_model_is_touched(server):
-    from anchor.language_model import comment_answerer, script_rewriter
+    from anchor.answers import comment_answerer
+    from anchor.rewriter import script_rewriter
     before = len(server.received)
     assert script_rewriter(show(), live=False) is None
     assert isinstance(comment_answerer(show()), Answerer)
@@ -307,7 +308,7 @@ def test_a_tiny_transformers_model_is_asked_and_whatever_it_says_is_checked(tmp_
     pytest.importorskip("transformers")
     from test_chat_hf import build_tiny_chat_model
 
-    from anchor.language_model import script_rewriter
+    from anchor.rewriter import script_rewriter
     from anchor.rewriter.llm import segment_facts
     from anchor.rewriter.facts import unsupported_numbers
     build_tiny_chat_model(tmp_path / "tiny")

@@ -4,8 +4,8 @@ A `ChatModel` streams the text of one assistant reply as it is generated. `sente
 stream into sentences, each yielded as soon as it is complete, so speech can start while the
 model is still writing. A `ChatConfig` names one of the two backends:
 
-- "transformers": a causal LM loaded in this process (anchor/rewriter/hf_chat.py);
-- "openai": any OpenAI-compatible chat-completions server (anchor/rewriter/openai_chat.py).
+- "transformers": a causal LM loaded in this process (anchor/language_model/hf_chat.py);
+- "openai": any OpenAI-compatible chat-completions server (anchor/language_model/openai_chat.py).
 
 `anchor.language_model.load_chat_model` builds it; neither backend is imported before then, so
 `import anchor` never loads torch or transformers.
