@@ -24,8 +24,8 @@ from anchor.clock import Clock, SystemClock
 from anchor.errors import AnchorError
 from anchor.media import AudioBlock, Caption, VideoFrame
 from anchor.moderation import CommentGate, Verdict
-from anchor.pipeline import Format, check_avatar, program_format, show_voices, stage, voice_names
-from anchor.program import Program, Spoken
+from anchor.program import (Format, Program, Spoken, check_avatar, program_format, show_voices,
+                            stage, voice_names)
 from anchor.scheduler import Scheduler
 from anchor.show import Show, demo_show_path, load_show
 from streaming.broadcast import Broadcast

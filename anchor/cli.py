@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _render(args) -> int:
     from anchor.render import ProgressLine, clock, estimate_seconds, render
-    from anchor.pipeline import program_format
+    from anchor.program import program_format
     from anchor.show import load_show
 
     if args.loop and not args.duration:
@@ -151,7 +151,7 @@ def _live(args) -> int:
     import asyncio
     import os
 
-    from anchor.pipeline import check_avatar, program_format
+    from anchor.program import check_avatar, program_format
     from anchor.show import load_show
 
     path = _show_path(args.show)

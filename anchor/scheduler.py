@@ -40,9 +40,10 @@ from anchor.clock import Clock
 from anchor.errors import AnchorError
 from anchor.logs import WarnOnce
 from anchor.media import Pause, Utterance
-from anchor.pipeline import segment_scripts, segment_state, voice_names
-from anchor.program import LEAD_IN_MS, Spoken, silence, speak
-from anchor.recording import Recording, recorded_turn
+from anchor.program import LEAD_IN_MS, Spoken, voice_names
+from anchor.program.recording import Recording, recorded_turn
+from anchor.program.script import segment_scripts, segment_state
+from anchor.program.speech import silence, speak
 from anchor.rewriter import RulesRewriter
 from anchor.show import Show, TextSegment
 from anchor.studio import ProgramState
@@ -190,7 +191,7 @@ class _Reading:
 class Scheduler:
     """What the presenter says next: the looping show, answers, say-now and operator control.
 
-    `voice_for` maps an Utterance to its Voice (`anchor.pipeline.voice_for`). `answerer`
+    `voice_for` maps an Utterance to its Voice (`anchor.program.casting.voice_for`). `answerer`
     answers from the show's facts: an answerer (`Answerer(show)`; give the new show's one to
     `reload`), or a callable show -> answerer (e.g. the `Answerer` class) that a reload calls.
     `interrupt`: may an answer cut into the current utterance (None: the show's

@@ -65,7 +65,7 @@ from live_viewers import crowd_process, probe_process  # noqa: E402
 from webrtc_helpers import LOOPBACK, serve  # noqa: E402
 
 from anchor.channel import Channel  # noqa: E402
-from anchor.pipeline import Format  # noqa: E402
+from anchor.program import Format  # noqa: E402
 from anchor.server import make_app  # noqa: E402
 from anchor.show import demo_show_path  # noqa: E402
 

@@ -17,7 +17,7 @@ import av
 import numpy as np
 
 from anchor.channel import Channel
-from anchor.pipeline import Format
+from anchor.program import Format
 from anchor.server import make_app
 from anchor.show import demo_show_path
 from nginx_rtmp import nginx_rtmp  # noqa: F401  (the fixture)

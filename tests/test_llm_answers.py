@@ -10,10 +10,10 @@ import time
 import pytest
 from openai_server import Failure, Hang, OpenAIServer, Raw, Reply
 
-from anchor import pipeline
 from anchor.answers import Answerer
 from anchor.clock import VirtualClock, SystemClock
 from anchor.moderation import CommentGate, screen_generated
+from anchor.program import casting
 from anchor.answers.llm import LLMAnswerer
 from anchor.rewriter.facts import shares_topic, unsupported_numbers
 from anchor.language_model.openai_chat import OpenAIChat
@@ -151,7 +151,7 @@ def test_live_a_comment_returns_at_once_and_the_answer_is_spoken_when_ready(serv
     server.script(Reply("The Trail Bottle is $19.99, a great price for a bottle that keeps "
                         "drinks cold for 24 hours.", first_token_s=0.3))
     llm = answerer(server)
-    scheduler = Scheduler(show(), voice_for=pipeline.voice_for, answerer=llm,
+    scheduler = Scheduler(show(), voice_for=casting.voice_for, answerer=llm,
                           clock=SystemClock(), warn=lambda message: None)
     scheduler.next_turn()
     queued = threading.Event()

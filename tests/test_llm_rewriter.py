@@ -12,11 +12,11 @@ import time
 import pytest
 from openai_server import Failure, Hang, OpenAIServer, Raw, Reply
 
-from anchor import pipeline
 from anchor.answers import Answerer
 from anchor.clock import VirtualClock
 from anchor.moderation import screen_generated
 from anchor.media import Pause, Utterance
+from anchor.program import casting, script
 from anchor.rewriter import RulesRewriter
 from anchor.rewriter.llm import LLMRewriter
 from anchor.language_model.openai_chat import OpenAIChat
@@ -213,7 +213,7 @@ LIVE_SHOW = SHOW.replace("seed: 3\n", "seed: 3\nllm:\n  backend: openai\n  base_
 def live_scheduler(url: str, timeout: float = 5.0) -> Scheduler:
     text = LIVE_SHOW.format(url=url, timeout=timeout)
     live = parse_show(text, path="live.yaml")
-    return Scheduler(live, voice_for=pipeline.voice_for, answerer=Answerer(live),
+    return Scheduler(live, voice_for=casting.voice_for, answerer=Answerer(live),
                      clock=VirtualClock(), warn=lambda message: None)
 
 
@@ -299,7 +299,7 @@ def test_without_llm_the_rules_speak_and_no_model_is_touched(server):
     before = len(server.received)
     assert script_rewriter(show(), live=False) is None
     assert isinstance(comment_answerer(show()), Answerer)
-    said = [item.caption for item, _ in pipeline.script(show()) if isinstance(item, Utterance)]
+    said = [item.caption for item, _ in script(show()) if isinstance(item, Utterance)]
     assert said[1:1 + len(rules_captions(product()))] == rules_captions(product())
     assert len(server.received) == before
 

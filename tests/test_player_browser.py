@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
-from anchor.pipeline import Format
+from anchor.program import Format
 from anchor.show import demo_show_path
 
 playwright_api = pytest.importorskip("playwright.async_api")
