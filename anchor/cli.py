@@ -175,8 +175,7 @@ async def _serve_live(path: Path, fmt, args, token: str | None) -> None:
 
     from aiohttp import web
 
-    from anchor.channel import Channel
-    from anchor.server import make_app
+    from anchor.live import Channel, make_app
 
     channel = Channel(path, fmt=fmt, ice_hosts=args.ice_hosts, push=args.push, avatar=args.avatar)
     await channel.start()

@@ -29,7 +29,7 @@ from anchor.media import Utterance  # noqa: E402
 from anchor.program import casting  # noqa: E402
 from anchor.rewriter.llm import LLMRewriter, check_sentence, segment_facts  # noqa: E402
 from anchor.language_model.openai_chat import OpenAIChat  # noqa: E402
-from anchor.scheduler import Scheduler  # noqa: E402
+from anchor.live import Scheduler  # noqa: E402
 from anchor.show import parse_show  # noqa: E402
 
 SHOW = """

@@ -17,7 +17,7 @@ from anchor.program import casting
 from anchor.answers.llm import LLMAnswerer
 from anchor.rewriter.facts import shares_topic, unsupported_numbers
 from anchor.language_model.openai_chat import OpenAIChat
-from anchor.scheduler import Scheduler
+from anchor.live import Scheduler
 from anchor.show import parse_show
 
 SHOW = """

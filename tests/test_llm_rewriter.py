@@ -20,7 +20,7 @@ from anchor.program import casting, script
 from anchor.rewriter import RulesRewriter
 from anchor.rewriter.llm import LLMRewriter
 from anchor.language_model.openai_chat import OpenAIChat
-from anchor.scheduler import Scheduler
+from anchor.live import Scheduler
 from anchor.show import parse_show
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -54,8 +54,7 @@ AUDIO_PACKETS = """async () => {
 
 @pytest.fixture
 async def live_page():
-    from anchor.channel import Channel
-    from anchor.server import make_app
+    from anchor.live import Channel, make_app
 
     channel = Channel(demo_show_path("demo-shop"), fmt=Format(640, 360, 25),
                       ice_hosts=["127.0.0.1"])

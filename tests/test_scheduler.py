@@ -16,7 +16,7 @@ from anchor.answers import Answerer
 from anchor.clock import VirtualClock
 from anchor.errors import AnchorError, VoiceError
 from anchor.program import casting
-from anchor.scheduler import IDLE_MS, MAX_ANSWERS_IN_ROW, MAX_QUESTIONS, Scheduler
+from anchor.live.scheduler import IDLE_MS, MAX_ANSWERS_IN_ROW, MAX_QUESTIONS, Scheduler
 from anchor.show import parse_show
 
 SHOW = """
