@@ -23,13 +23,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from openai_server import Hang, OpenAIServer, Reply  # noqa: E402
 
-from anchor.clock import SystemClock  # noqa: E402
 from anchor.answers.llm import LLMAnswerer  # noqa: E402
+from anchor.clock import SystemClock  # noqa: E402
+from anchor.language_model.openai_chat import OpenAIChat  # noqa: E402
+from anchor.live import Scheduler  # noqa: E402
 from anchor.media import Utterance  # noqa: E402
 from anchor.program import casting  # noqa: E402
 from anchor.rewriter.llm import LLMRewriter, check_sentence, segment_facts  # noqa: E402
-from anchor.language_model.openai_chat import OpenAIChat  # noqa: E402
-from anchor.live import Scheduler  # noqa: E402
 from anchor.show import parse_show  # noqa: E402
 
 SHOW = """

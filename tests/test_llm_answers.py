@@ -11,13 +11,13 @@ import pytest
 from openai_server import Failure, Hang, OpenAIServer, Raw, Reply
 
 from anchor.answers import Answerer
-from anchor.clock import VirtualClock, SystemClock
-from anchor.moderation import CommentGate, screen_generated
-from anchor.program import casting
 from anchor.answers.llm import LLMAnswerer
-from anchor.rewriter.facts import shares_topic, unsupported_numbers
+from anchor.clock import VirtualClock, SystemClock
 from anchor.language_model.openai_chat import OpenAIChat
 from anchor.live import Scheduler
+from anchor.moderation import CommentGate, screen_generated
+from anchor.program import casting
+from anchor.rewriter.facts import shares_topic, unsupported_numbers
 from anchor.show import parse_show
 
 SHOW = """

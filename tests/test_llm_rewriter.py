@@ -14,13 +14,13 @@ from openai_server import Failure, Hang, OpenAIServer, Raw, Reply
 
 from anchor.answers import Answerer
 from anchor.clock import VirtualClock
-from anchor.moderation import screen_generated
+from anchor.language_model.openai_chat import OpenAIChat
+from anchor.live import Scheduler
 from anchor.media import Pause, Utterance
+from anchor.moderation import screen_generated
 from anchor.program import casting, script
 from anchor.rewriter import RulesRewriter
 from anchor.rewriter.llm import LLMRewriter
-from anchor.language_model.openai_chat import OpenAIChat
-from anchor.live import Scheduler
 from anchor.show import parse_show
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -309,8 +309,8 @@ def test_a_tiny_transformers_model_is_asked_and_whatever_it_says_is_checked(tmp_
     from test_chat_hf import build_tiny_chat_model
 
     from anchor.rewriter import script_rewriter
-    from anchor.rewriter.llm import segment_facts
     from anchor.rewriter.facts import unsupported_numbers
+    from anchor.rewriter.llm import segment_facts
     build_tiny_chat_model(tmp_path / "tiny")
     text = SHOW.replace("seed: 3\n", f"seed: 3\nllm:\n  backend: transformers\n"
                                      f"  model: {tmp_path / 'tiny'}\n  device: cpu\n"

@@ -15,8 +15,8 @@ from fakes import FakeVoice
 from anchor.answers import Answerer
 from anchor.clock import VirtualClock
 from anchor.errors import AnchorError, VoiceError
-from anchor.program import casting
 from anchor.live.scheduler import IDLE_MS, MAX_ANSWERS_IN_ROW, MAX_QUESTIONS, Scheduler
+from anchor.program import casting
 from anchor.show import parse_show
 
 SHOW = """

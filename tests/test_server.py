@@ -18,9 +18,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from anchor.cli import main
 from anchor.clock import VirtualClock
 from anchor.errors import ShowError
-from anchor.moderation import CommentGate
 from anchor.live.openapi import openapi
 from anchor.live.server import make_app, routes
+from anchor.moderation import CommentGate
 from streaming.webrtc import BadOffer
 
 TOKEN = "s3cret-token"

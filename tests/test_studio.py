@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from anchor.errors import AnchorError
-from anchor.studio.graphics import FontBook, wrap_text
 from anchor.media import Layer, PresenterFrame
 from anchor.studio import Box, ProductCard, ProgramState, Studio, presenter_box
+from anchor.studio.graphics import FontBook, wrap_text
 
 needs_cjk = pytest.mark.skipif(not FontBook().covers_cjk, reason="no Noto Sans CJK font installed")
 

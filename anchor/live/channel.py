@@ -22,11 +22,11 @@ from typing import AsyncIterator
 from anchor.answers import comment_answerer
 from anchor.clock import Clock, SystemClock
 from anchor.errors import AnchorError
+from anchor.live.scheduler import Scheduler
 from anchor.media import AudioBlock, Caption, VideoFrame
 from anchor.moderation import CommentGate, Verdict
 from anchor.program import (Format, Program, Spoken, check_avatar, program_format, show_voices,
                             stage, voice_names)
-from anchor.live.scheduler import Scheduler
 from anchor.show import Show, demo_show_path, load_show
 from streaming.broadcast import Broadcast
 from streaming.encoders import LiveEncoder

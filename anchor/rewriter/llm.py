@@ -37,10 +37,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from anchor.moderation import screen_generated
+from anchor.language_model.chat import ChatError, ChatMessage, ChatModel, sentences
 from anchor.logs import WarnOnce
 from anchor.media import Pause, Utterance
-from anchor.language_model.chat import ChatError, ChatMessage, ChatModel, sentences
+from anchor.moderation import screen_generated
 from anchor.rewriter.facts import says_again, shares_topic, unsupported_numbers
 from anchor.rewriter.pitch import written_price
 from anchor.rewriter.rules import RulesRewriter
