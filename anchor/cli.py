@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _render(args) -> int:
     from anchor.render import ProgressLine, clock, estimate_seconds, render
-    from anchor.pipeline import program_format
+    from anchor.program import program_format
     from anchor.show import load_show
 
     if args.loop and not args.duration:
@@ -155,7 +155,7 @@ def _live(args) -> int:
     import asyncio
     import os
 
-    from anchor.pipeline import check_avatar, program_format
+    from anchor.program import check_avatar, program_format
     from anchor.show import load_show
 
     path = _show_path(args.show)
@@ -179,8 +179,7 @@ async def _serve_live(path: Path, fmt, args, token: str | None) -> None:
 
     from aiohttp import web
 
-    from anchor.channel import Channel
-    from anchor.server import make_app
+    from anchor.live import Channel, make_app
 
     channel = Channel(path, fmt=fmt, ice_hosts=args.ice_hosts, push=args.push, avatar=args.avatar)
     await channel.start()

@@ -1,6 +1,6 @@
 """Structured logs for the live channel: one JSON object per line on stderr.
 
-    {"time": "2026-11-24T02:31:05.123Z", "level": "info", "logger": "anchor.channel",
+    {"time": "2026-11-24T02:31:05.123Z", "level": "info", "logger": "anchor.live.channel",
      "message": "push target added", "target": "3fa2c1d0", "url": "rtmp://host/live/****"}
 
 Fields passed with `extra={...}` appear as keys of their own; an exception adds "error".

@@ -12,8 +12,8 @@ from typing import Callable
 import anchor
 from anchor.errors import AvatarError, OutputError
 from anchor.media import PROGRAM_RATE, AudioBlock, Caption, Pause, VideoFrame
-from anchor.pipeline import Format, check_avatar, production, script, voice_names
-from anchor.program import LEAD_IN_MS, TAIL_MS
+from anchor.program import (LEAD_IN_MS, TAIL_MS, Format, check_avatar, production, script,
+                            voice_names)
 from anchor.show import Show
 from streaming import AIGCLabel, Mp4Sink, SubtitleSink, Tee
 

@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from anchor.channel import Channel  # noqa: E402
-from anchor.pipeline import Format  # noqa: E402
+from anchor.live import Channel  # noqa: E402
+from anchor.program import Format  # noqa: E402
 from anchor.show import demo_show_path  # noqa: E402
 
 ENCODER_SLACK_MS = 200      # let the encoder fall this far behind before time waits for it

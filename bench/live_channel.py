@@ -64,9 +64,8 @@ from live_taps import Taps, instrument  # noqa: E402
 from live_viewers import crowd_process, probe_process  # noqa: E402
 from webrtc_helpers import LOOPBACK, serve  # noqa: E402
 
-from anchor.channel import Channel  # noqa: E402
-from anchor.pipeline import Format  # noqa: E402
-from anchor.server import make_app  # noqa: E402
+from anchor.live import Channel, make_app  # noqa: E402
+from anchor.program import Format  # noqa: E402
 from anchor.show import demo_show_path  # noqa: E402
 
 QUESTIONS = ("Does the pour-over set need special paper filters?",

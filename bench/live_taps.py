@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from live_signals import draw_stamp, mouth_opening, read_stamp_rgb
 
-from anchor.channel import Channel
+from anchor.live import Channel
 from anchor.media import PROGRAM_RATE
 from anchor.studio import ProgramState
 

@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from anchor.language_model import load_chat_model  # noqa: E402
-from anchor.rewriter.chat import ChatConfig, ChatMessage, sentences  # noqa: E402
+from anchor.language_model.chat import ChatConfig, ChatMessage, sentences  # noqa: E402
 
 ANSWER = ("Good evening, and thank you for the question about tonight's market. "
           "Shares in the three largest carmakers rose by about two percent after the report. "

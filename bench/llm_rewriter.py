@@ -23,13 +23,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from openai_server import Hang, OpenAIServer, Reply  # noqa: E402
 
-from anchor import pipeline  # noqa: E402
+from anchor.answers.llm import LLMAnswerer  # noqa: E402
 from anchor.clock import SystemClock  # noqa: E402
-from anchor.llm_answers import LLMAnswerer  # noqa: E402
+from anchor.language_model.openai_chat import OpenAIChat  # noqa: E402
+from anchor.live import Scheduler  # noqa: E402
 from anchor.media import Utterance  # noqa: E402
+from anchor.program import casting  # noqa: E402
 from anchor.rewriter.llm import LLMRewriter, check_sentence, segment_facts  # noqa: E402
-from anchor.rewriter.openai_chat import OpenAIChat  # noqa: E402
-from anchor.scheduler import Scheduler  # noqa: E402
 from anchor.show import parse_show  # noqa: E402
 
 SHOW = """
@@ -98,7 +98,7 @@ def main() -> None:
         server.script(Reply("The Trail Bottle is $19.99 and keeps drinks cold for 24 hours.",
                             first_token_s=0.2, token_interval_s=args.token_ms / 1000))
         answerer = LLMAnswerer(show, chat(server.base_url), timeout_s=5.0)
-        scheduler = Scheduler(show, voice_for=pipeline.voice_for, answerer=answerer,
+        scheduler = Scheduler(show, voice_for=casting.voice_for, answerer=answerer,
                               clock=SystemClock(), warn=lambda m: None)
         scheduler.next_turn()
         queued = threading.Event()

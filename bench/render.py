@@ -20,7 +20,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from anchor.pipeline import Format, production, program_format
+from anchor.program import Format, production, program_format
 from anchor.render import render
 from anchor.show import demo_show_path, load_show
 
@@ -64,7 +64,7 @@ def bare_encode(fmt: Format, frames: int, preset: str) -> float:
 def peak_rss(seconds: float) -> float:
     code = (f"import resource, sys; sys.argv=['x']; sys.path.insert(0, 'bench');"
             f"import render as b; from anchor.show import demo_show_path, load_show;"
-            f"from anchor.pipeline import program_format;"
+            f"from anchor.program import program_format;"
             f"s = load_show(demo_show_path('demo-news')); b.whole_render(s, program_format(s), {seconds}, 'veryfast');"
             f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -13,8 +13,7 @@ import pytest
 
 from anchor.cli import main
 from anchor.media import CLOSED, PROGRAM_RATE
-from anchor.pipeline import Format
-from anchor.program import LEAD_IN_MS
+from anchor.program import LEAD_IN_MS, Format
 from anchor.show import load_show
 from test_lipsync import inner_mouth, perform_show
 from voices import libespeak, mouth_track

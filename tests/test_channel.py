@@ -16,9 +16,8 @@ import aiohttp
 import av
 import numpy as np
 
-from anchor.channel import Channel
-from anchor.pipeline import Format
-from anchor.server import make_app
+from anchor.live import Channel, make_app
+from anchor.program import Format
 from anchor.show import demo_show_path
 from nginx_rtmp import nginx_rtmp  # noqa: F401  (the fixture)
 from webrtc_helpers import accept_answer, frames, receiving_client, serve

@@ -13,8 +13,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 pytest.importorskip("transformers")
 
 from anchor.language_model import load_chat_model
-from anchor.rewriter.chat import ChatConfig, ChatError, ChatMessage, sentences
-from anchor.rewriter.hf_chat import TransformersChat
+from anchor.language_model.chat import ChatConfig, ChatError, ChatMessage, sentences
+from anchor.language_model.hf_chat import TransformersChat
 
 CORPUS = ["Good evening and welcome to the news .", "The market rose today !",
           "Prices fell by two percent .", "Our lamp costs nineteen dollars .",
@@ -129,7 +129,7 @@ def test_cuda_requested_without_cuda_warns_and_runs_on_the_cpu(model_dir, caplog
     import torch
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    with caplog.at_level(logging.WARNING, logger="anchor.rewriter.hf_chat"):
+    with caplog.at_level(logging.WARNING, logger="anchor.language_model.hf_chat"):
         chat = load_chat_model(ChatConfig(backend="transformers", model=str(model_dir),
                                           device=device))
     assert "CUDA is not available" in caplog.text
@@ -167,7 +167,7 @@ def test_the_chat_layer_and_the_openai_backend_never_import_torch():
     import sys
     code = ("import sys, anchor, anchor.rewriter\n"
             "from anchor.language_model import load_chat_model\n"
-            "from anchor.rewriter.chat import ChatConfig, sentences\n"
+            "from anchor.language_model.chat import ChatConfig, sentences\n"
             "load_chat_model(ChatConfig(backend='openai', base_url='http://127.0.0.1:9/v1'))\n"
             "list(sentences(['One. ', 'Two.'], language='en'))\n"
             "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n")

@@ -6,8 +6,8 @@ import time
 import pytest
 
 from anchor.language_model import load_chat_model
-from anchor.rewriter.chat import ChatConfig, ChatError, ChatMessage, sentences
-from anchor.rewriter.openai_chat import OpenAIChat
+from anchor.language_model.chat import ChatConfig, ChatError, ChatMessage, sentences
+from anchor.language_model.openai_chat import OpenAIChat
 from openai_server import Drop, Failure, Hang, OpenAIServer, Raw, Reply, closed_port
 
 QUESTION = [ChatMessage("system", "You are a presenter."), ChatMessage("user", "Any news?")]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from anchor.rewriter.chat import ChatError, sentences
+from anchor.language_model.chat import ChatError, sentences
 
 
 def tokens(text: str, size: int) -> list[str]:

@@ -228,8 +228,7 @@ def _show(folder: Path, model: Path, *, voice: str = "anna", extra: str = "") ->
 
 
 def test_a_show_renders_with_its_neural_voice(tmp_path, models, ann):
-    from anchor.pipeline import script
-    from anchor.program import LEAD_IN_MS, TAIL_MS
+    from anchor.program import LEAD_IN_MS, TAIL_MS, script
     from voices import load_voice
 
     show_path = _show(tmp_path, models["duo"])
@@ -271,7 +270,7 @@ def test_show_voice_errors_name_the_file_and_line(tmp_path, models):
         load_show(path)
     path = _show(tmp_path, models["duo"], voice="bella")
     from anchor.errors import AnchorError
-    from anchor.pipeline import voice_names
+    from anchor.program import voice_names
     with pytest.raises(AnchorError, match=r"voice: unknown voice 'bella' \(known: anna, en-gb"):
         voice_names(load_show(path))
     path.write_text(path.read_text().replace("speaker: ann", "speaker: zed"))
@@ -290,9 +289,9 @@ def test_default_path_never_imports_torch_tts_or_transformers(tmp_path):
     code = f"""
 import sys
 import anchor, voices, avatars, streaming
-import anchor.pipeline, anchor.render, anchor.cli, voices.coqui
+import anchor.program, anchor.render, anchor.cli, voices.coqui
 from pathlib import Path
-from anchor.pipeline import Format
+from anchor.program import Format
 from anchor.render import render
 from anchor.show import demo_show_path, load_show
 render(load_show(demo_show_path()), Path({str(tmp_path / 'demo.mp4')!r}), Format(320, 240, 25),

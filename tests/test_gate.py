@@ -8,7 +8,7 @@ import tracemalloc
 import pytest
 
 from anchor.clock import VirtualClock
-from anchor.gate import BLOCKLIST_PATH, REASONS, CommentGate, load_blocklist
+from anchor.moderation.gate import BLOCKLIST_PATH, REASONS, CommentGate, load_blocklist
 
 
 def advance(clock: VirtualClock, seconds: float) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from anchor.media import PROGRAM_RATE, AudioBlock, VideoFrame
-from anchor.pipeline import Format, production
+from anchor.program import Format, production
 from anchor.show import parse_show
 
 FPS = 25

@@ -10,14 +10,14 @@ import time
 import pytest
 from openai_server import Failure, Hang, OpenAIServer, Raw, Reply
 
-from anchor import pipeline
 from anchor.answers import Answerer
+from anchor.answers.llm import LLMAnswerer
 from anchor.clock import VirtualClock, SystemClock
-from anchor.gate import CommentGate, screen_generated
-from anchor.llm_answers import LLMAnswerer
+from anchor.language_model.openai_chat import OpenAIChat
+from anchor.live import Scheduler
+from anchor.moderation import CommentGate, screen_generated
+from anchor.program import casting
 from anchor.rewriter.facts import shares_topic, unsupported_numbers
-from anchor.rewriter.openai_chat import OpenAIChat
-from anchor.scheduler import Scheduler
 from anchor.show import parse_show
 
 SHOW = """
@@ -151,7 +151,7 @@ def test_live_a_comment_returns_at_once_and_the_answer_is_spoken_when_ready(serv
     server.script(Reply("The Trail Bottle is $19.99, a great price for a bottle that keeps "
                         "drinks cold for 24 hours.", first_token_s=0.3))
     llm = answerer(server)
-    scheduler = Scheduler(show(), voice_for=pipeline.voice_for, answerer=llm,
+    scheduler = Scheduler(show(), voice_for=casting.voice_for, answerer=llm,
                           clock=SystemClock(), warn=lambda message: None)
     scheduler.next_turn()
     queued = threading.Event()

@@ -14,9 +14,9 @@ from openai_server import Failure, Hang, OpenAIServer, Raw
 from test_channel import FMT, PageEvents
 
 from anchor.answers import Answerer
-from anchor.channel import Channel
+from anchor.live import Channel
 from anchor.media import Utterance
-from anchor.pipeline import script
+from anchor.program import script
 from anchor.rewriter.rules import RulesRewriter
 from anchor.show import demo_show_path, load_show
 

@@ -12,15 +12,15 @@ import time
 import pytest
 from openai_server import Failure, Hang, OpenAIServer, Raw, Reply
 
-from anchor import pipeline
 from anchor.answers import Answerer
 from anchor.clock import VirtualClock
-from anchor.gate import screen_generated
+from anchor.language_model.openai_chat import OpenAIChat
+from anchor.live import Scheduler
 from anchor.media import Pause, Utterance
+from anchor.moderation import screen_generated
+from anchor.program import casting, script
 from anchor.rewriter import RulesRewriter
 from anchor.rewriter.llm import LLMRewriter
-from anchor.rewriter.openai_chat import OpenAIChat
-from anchor.scheduler import Scheduler
 from anchor.show import parse_show
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -213,7 +213,7 @@ LIVE_SHOW = SHOW.replace("seed: 3\n", "seed: 3\nllm:\n  backend: openai\n  base_
 def live_scheduler(url: str, timeout: float = 5.0) -> Scheduler:
     text = LIVE_SHOW.format(url=url, timeout=timeout)
     live = parse_show(text, path="live.yaml")
-    return Scheduler(live, voice_for=pipeline.voice_for, answerer=Answerer(live),
+    return Scheduler(live, voice_for=casting.voice_for, answerer=Answerer(live),
                      clock=VirtualClock(), warn=lambda message: None)
 
 
@@ -294,11 +294,12 @@ def test_a_bad_llm_section_is_named_with_its_line(section, error):
 
 
 def test_without_llm_the_rules_speak_and_no_model_is_touched(server):
-    from anchor.language_model import comment_answerer, script_rewriter
+    from anchor.answers import comment_answerer
+    from anchor.rewriter import script_rewriter
     before = len(server.received)
     assert script_rewriter(show(), live=False) is None
     assert isinstance(comment_answerer(show()), Answerer)
-    said = [item.caption for item, _ in pipeline.script(show()) if isinstance(item, Utterance)]
+    said = [item.caption for item, _ in script(show()) if isinstance(item, Utterance)]
     assert said[1:1 + len(rules_captions(product()))] == rules_captions(product())
     assert len(server.received) == before
 
@@ -307,9 +308,9 @@ def test_a_tiny_transformers_model_is_asked_and_whatever_it_says_is_checked(tmp_
     pytest.importorskip("transformers")
     from test_chat_hf import build_tiny_chat_model
 
-    from anchor.language_model import script_rewriter
-    from anchor.rewriter.llm import segment_facts
+    from anchor.rewriter import script_rewriter
     from anchor.rewriter.facts import unsupported_numbers
+    from anchor.rewriter.llm import segment_facts
     build_tiny_chat_model(tmp_path / "tiny")
     text = SHOW.replace("seed: 3\n", f"seed: 3\nllm:\n  backend: transformers\n"
                                      f"  model: {tmp_path / 'tiny'}\n  device: cpu\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
-from anchor.pipeline import Format
+from anchor.program import Format
 from anchor.show import demo_show_path
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -54,8 +54,7 @@ AUDIO_PACKETS = """async () => {
 
 @pytest.fixture
 async def live_page():
-    from anchor.channel import Channel
-    from anchor.server import make_app
+    from anchor.live import Channel, make_app
 
     channel = Channel(demo_show_path("demo-shop"), fmt=Format(640, 360, 25),
                       ice_hosts=["127.0.0.1"])

@@ -1,9 +1,9 @@
 """What the voice is told to say: English and Chinese normalization, and sentence cutting."""
 import pytest
 
-from anchor.rewriter import sentences, speakable_en, speakable_zh
-from anchor.rewriter.normalize_en import reading as reading_en
-from anchor.rewriter.sentences import pieces
+from anchor.text import sentences, speakable_en, speakable_zh
+from anchor.text.normalize_en import reading as reading_en
+from anchor.text.sentences import pieces
 
 ENGLISH = [
     ("3.5", "three point five"),
@@ -169,6 +169,6 @@ def test_pieces_prefer_clause_boundaries():
 @pytest.mark.parametrize("n", [0, 7, 10, 19, 110, 1005, 10_000, 100_005, 1_250_000, 123_456_789,
                                300_040_000, 1_000_000_007])
 def test_numbers_read_out_are_read_back_to_their_value(n):
-    from anchor.rewriter import numbers_en, numbers_zh
+    from anchor.text import numbers_en, numbers_zh
     assert numbers_en.value(numbers_en.cardinal(n)) == n
     assert numbers_zh.value(numbers_zh.cardinal(n)) == n

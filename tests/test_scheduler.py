@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from fakes import FakeVoice
 
-from anchor import pipeline
 from anchor.answers import Answerer
 from anchor.clock import VirtualClock
 from anchor.errors import AnchorError, VoiceError
-from anchor.scheduler import IDLE_MS, MAX_ANSWERS_IN_ROW, MAX_QUESTIONS, Scheduler
+from anchor.live.scheduler import IDLE_MS, MAX_ANSWERS_IN_ROW, MAX_QUESTIONS, Scheduler
+from anchor.program import casting
 from anchor.show import parse_show
 
 SHOW = """
@@ -63,7 +63,7 @@ class Voices:
     def __call__(self, utterance):
         if utterance.source == "comment":
             self.comment_captions.add(utterance.subtitle)
-        return pipeline.voice_for(utterance)
+        return casting.voice_for(utterance)
 
 
 def scheduler(text: str = SHOW, **kw):
@@ -260,7 +260,7 @@ def test_reload_with_a_voice_that_cannot_load_keeps_the_old_show():
     def voice_for(utterance):
         if utterance.language == "zh":
             raise VoiceError("the Mandarin voice data is missing")
-        return pipeline.voice_for(utterance)
+        return casting.voice_for(utterance)
 
     warnings = []
     s, _ = scheduler(voice_for=voice_for, warn=warnings.append)
@@ -275,7 +275,7 @@ def test_a_voice_failing_on_some_utterances_leaves_them_out_and_the_show_goes_on
     def voice_for(utterance):
         if "bottle" in utterance.text.lower():
             raise RuntimeError("synthesis crashed")
-        return pipeline.voice_for(utterance)
+        return casting.voice_for(utterance)
 
     warnings = []
     s, _ = scheduler(voice_for=voice_for, warn=warnings.append)

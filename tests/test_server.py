@@ -1,7 +1,7 @@
 """The channel's HTTP server: the shape of every endpoint, its refusals, and `anchor live`.
 
 Most tests drive the server around a small stand-in channel (the `Channel` contract of
-anchor/channel.py), so that each HTTP answer can be checked against what the channel was asked
+anchor/live/channel.py), so that each HTTP answer can be checked against what the channel was asked
 to do; the end-to-end tests (the real channel through `anchor live`, a real browser) are in
 test_player_browser.py.
 """
@@ -18,9 +18,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from anchor.cli import main
 from anchor.clock import VirtualClock
 from anchor.errors import ShowError
-from anchor.gate import CommentGate
-from anchor.openapi import openapi
-from anchor.server import make_app, routes
+from anchor.live.openapi import openapi
+from anchor.live.server import make_app, routes
+from anchor.moderation import CommentGate
 from streaming.webrtc import BadOffer
 
 TOKEN = "s3cret-token"
@@ -146,7 +146,7 @@ async def test_player_page_and_its_files_are_served_with_their_types(served):
 
 @pytest.mark.parametrize("path", [
     "/static/..%2Fserver.py", "/static/..%2F..%2Fanchor%2Fserver.py", "/static/%2e%2e%2fcli.py",
-    "/static/../../anchor/server.py", "/static/", "/static", "/static/.hidden.js",
+    "/static/../../anchor/live/server.py", "/static/", "/static", "/static/.hidden.js",
     "/static/nothere.js", "/static/player.js%00.css", "/static/..", "/static/%2e%2e"])
 async def test_static_refuses_traversal_listing_and_unknown_files(served, path):
     client, _ = served

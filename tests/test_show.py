@@ -9,10 +9,10 @@ import pydantic
 import pytest
 from PIL import Image
 
-from anchor import directives
 from anchor.errors import AnchorError, ShowError
-from anchor.show import (NewsSegment, ProductSegment, TextSegment, demo_show_path,
-                         detect_language, list_demo_shows, load_show, parse_show)
+from anchor.show import (NewsSegment, ProductSegment, TextSegment, demo_show_path, directives,
+                         list_demo_shows, load_show, parse_show)
+from anchor.show.source import detect_language
 
 HEAD = "title: Test\nlanguage: en\n"
 

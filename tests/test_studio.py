@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from anchor.errors import AnchorError
-from anchor.graphics import FontBook, wrap_text
 from anchor.media import Layer, PresenterFrame
 from anchor.studio import Box, ProductCard, ProgramState, Studio, presenter_box
+from anchor.studio.graphics import FontBook, wrap_text
 
 needs_cjk = pytest.mark.skipif(not FontBook().covers_cjk, reason="no Noto Sans CJK font installed")
 
@@ -298,7 +298,7 @@ def test_bad_settings_raise_a_one_line_anchor_error(kwargs, needle):
 
 
 def test_missing_cjk_font_falls_back_with_a_warning(tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="anchor.graphics"):
+    with caplog.at_level(logging.WARNING, logger="anchor.studio.graphics"):
         book = FontBook(dirs=(str(tmp_path),))
     assert not book.covers_cjk
     assert "CJK" in caplog.text

@@ -21,7 +21,8 @@ torch = pytest.importorskip("torch")
 
 from anchor.errors import AvatarError, ShowError  # noqa: E402
 from anchor.media import CLOSED, PROGRAM_RATE, FaceDrive, Viseme  # noqa: E402
-from anchor.program import Program, Spoken, silence  # noqa: E402
+from anchor.program import Program, Spoken  # noqa: E402
+from anchor.program.speech import silence  # noqa: E402
 from anchor.show import parse_show  # noqa: E402
 from anchor.studio import ProgramState  # noqa: E402
 from avatars.presenter import IllustratedPresenter  # noqa: E402
@@ -493,6 +494,6 @@ def test_render_a_show_with_lipsync(tmp_path, checkpoint, capfd):
 
 
 def test_import_does_not_load_torch():
-    code = ("import sys, anchor, anchor.pipeline, avatars.wav2lip, avatars.wav2lip.mel; "
+    code = ("import sys, anchor, anchor.program, avatars.wav2lip, avatars.wav2lip.mel; "
             "sys.exit('torch' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

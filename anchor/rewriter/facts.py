@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from anchor.rewriter import numbers_en, numbers_zh
+from anchor.text import numbers_en, numbers_zh
 
 __all__ = ["numbers_in", "unsupported_numbers", "shares_topic", "says_again"]
 

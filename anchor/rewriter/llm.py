@@ -6,8 +6,8 @@ shop host) and the segment's facts, and its reply is streamed: each sentence is 
 as it is complete and then spoken, so the first utterance exists while the model is still
 writing. Each sentence must
 
-1. pass the text gate for generated text (`anchor.gate.screen_generated`: blocklist, presenter
-   instructions, show directives);
+1. pass the text gate for generated text (`anchor.moderation.screen_generated`: blocklist,
+   presenter instructions, show directives);
 2. use no number the facts do not have (`anchor.rewriter.facts`: a price, date or figure the
    model made up fails), and
 3. keep the reply, taken together, about the segment (shared words with its facts).
@@ -37,14 +37,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from anchor import directives
-from anchor.gate import screen_generated
+from anchor.language_model.chat import ChatError, ChatMessage, ChatModel, sentences
 from anchor.logs import WarnOnce
 from anchor.media import Pause, Utterance
-from anchor.rewriter.chat import ChatError, ChatMessage, ChatModel, sentences
+from anchor.moderation import screen_generated
 from anchor.rewriter.facts import says_again, shares_topic, unsupported_numbers
 from anchor.rewriter.pitch import written_price
 from anchor.rewriter.rules import RulesRewriter
+from anchor.show import directives
 
 __all__ = ["LLMRewriter", "Refused", "STYLES", "check_sentence", "segment_facts", "segment_topic",
            "style_for"]

@@ -14,14 +14,14 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from anchor import directives
-from anchor.directives import Emphasis, Expression
 from anchor.errors import ShowError
 from anchor.media import Pause, Utterance
-from anchor.rewriter import normalize_en, normalize_zh
 from anchor.rewriter.pitch import pitch
-from anchor.rewriter.reading import Reading
-from anchor.rewriter.sentences import pieces, sentences
+from anchor.show import directives
+from anchor.show.directives import Emphasis, Expression
+from anchor.text import normalize_en, normalize_zh
+from anchor.text.reading import Reading
+from anchor.text.sentences import pieces, sentences
 
 MAX_CHARS = {"en": 180, "zh": 60}
 HEADLINE_PAUSE_MS = 300

@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of the channel's HTTP API (served at /openapi.json).
 
-Written by hand: tests check that every route of `anchor.server.make_app` appears here.
+Written by hand: tests check that every route of `anchor.live.server.make_app` appears here.
 """
 from __future__ import annotations
 

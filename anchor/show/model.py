@@ -21,11 +21,11 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       StrictInt, ValidationError, ValidationInfo, field_validator,
                       model_validator)
 
-from anchor import directives
 from anchor.errors import ShowError
-from anchor.show_voice import VoiceDefinition, voice_mapping
-from anchor.showsource import (Located, beside_show, detect_language, load_located,
-                               located_markdown, located_plain_text, read_show_text)
+from anchor.show import directives
+from anchor.show.source import (Located, beside_show, detect_language, load_located,
+                                located_markdown, located_plain_text, read_show_text)
+from anchor.show.voice import VoiceDefinition, voice_mapping
 
 __all__ = ["Show", "Layout", "Answers", "LLM", "FAQ", "NewsSegment", "ProductSegment", "TextSegment",
            "Segment", "LANGUAGES", "SEGMENT_KINDS", "load_show", "parse_show", "detect_language",
@@ -36,7 +36,7 @@ SEGMENT_KINDS = ("news", "product", "text")
 DEFAULT_CURRENCY = {"en": "USD", "zh": "CNY"}
 DEFAULT_AI_LABEL = {"en": "AI-generated", "zh": "AI生成"}
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
-DEMO_DIR = Path(__file__).parent / "shows"
+DEMO_DIR = Path(__file__).parent.parent / "shows"
 
 Language = Literal["en", "zh"]
 
@@ -144,7 +144,7 @@ LLM_BACKENDS = ("transformers", "openai")
 class LLM(_Model):
     """An optional language model that rewrites the script and/or answers viewers; without it
     the rules rewriter and the offline answers are used. Every output is checked and falls back
-    to them (see anchor/rewriter/llm.py and anchor/llm_answers.py)."""
+    to them (see anchor/rewriter/llm.py and anchor/answers/llm.py)."""
     backend: Literal["transformers", "openai"]
     model: Name | None = None          # a path or model name (transformers: required)
     base_url: Name | None = None       # an OpenAI-compatible server (openai: required)

@@ -25,9 +25,8 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from anchor import directives
 from anchor.rewriter import written_price
-from anchor.show import ProductSegment, Show
+from anchor.show import ProductSegment, Show, directives
 
 __all__ = ["Answerer"]
 

@@ -40,9 +40,10 @@ from anchor.clock import Clock
 from anchor.errors import AnchorError
 from anchor.logs import WarnOnce
 from anchor.media import Pause, Utterance
-from anchor.pipeline import segment_scripts, segment_state, voice_names
-from anchor.program import LEAD_IN_MS, Spoken, silence, speak
-from anchor.recording import Recording, recorded_turn
+from anchor.program import LEAD_IN_MS, Spoken, voice_names
+from anchor.program.recording import Recording, recorded_turn
+from anchor.program.script import segment_scripts, segment_state
+from anchor.program.speech import silence, speak
 from anchor.rewriter import RulesRewriter
 from anchor.show import Show, TextSegment
 from anchor.studio import ProgramState
@@ -136,7 +137,7 @@ class _Reading:
         self.rewriter = RulesRewriter(seed=show.seed, warn=warn, source_name=str(show.path))
         script_rewriter = None
         if show.llm is not None:    # LLM text prepared ahead; never waited for (see lookahead)
-            from anchor.language_model import script_rewriter as llm_rewriter
+            from anchor.rewriter import script_rewriter as llm_rewriter
             script_rewriter = llm_rewriter(show, live=True, voices=self.names, warn=warn)
         self.script_rewriter = script_rewriter
         self._segments = segment_scripts(show, passes=None, warn=warn, rewriter=script_rewriter)
@@ -190,7 +191,7 @@ class _Reading:
 class Scheduler:
     """What the presenter says next: the looping show, answers, say-now and operator control.
 
-    `voice_for` maps an Utterance to its Voice (`anchor.pipeline.voice_for`). `answerer`
+    `voice_for` maps an Utterance to its Voice (`anchor.program.casting.voice_for`). `answerer`
     answers from the show's facts: an answerer (`Answerer(show)`; give the new show's one to
     `reload`), or a callable show -> answerer (e.g. the `Answerer` class) that a reload calls.
     `interrupt`: may an answer cut into the current utterance (None: the show's
@@ -261,7 +262,7 @@ class Scheduler:
             seed = self._counts["answered"] + len(self._answers)
         current = product.name if product else None
         asked = self._clock.now()
-        if hasattr(answerer, "answer_later"):     # never wait on a model (anchor/llm_answers.py)
+        if hasattr(answerer, "answer_later"):     # never wait on a model (anchor/answers/llm.py)
             answerer.answer_later(text, current=current, done=lambda answer: self._queue_answer(
                 answer or answerer.holding_line(seed), not answer, asked, done))
             return ""

@@ -18,12 +18,12 @@ from pathlib import Path
 from aiohttp import WSMsgType, web
 
 from anchor.errors import AnchorError
-from anchor.openapi import openapi
+from anchor.live.openapi import openapi
 from streaming.webrtc import whep_routes
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "streaming" / "static"
+STATIC_DIR = Path(__file__).resolve().parents[2] / "streaming" / "static"
 CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css",
                  ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon"}
 STATIC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.(?:html|js|css|svg|png|ico)")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from anchor.rewriter.numbers_en import cardinal, digits, number, ordinal, year
-from anchor.rewriter.reading import Reading
+from anchor.text.numbers_en import cardinal, digits, number, ordinal, year
+from anchor.text.reading import Reading
 
 NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
 EMOJI = (r"[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U00002B00-\U00002BFF\U0001F1E6-\U0001F1FF"

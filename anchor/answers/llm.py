@@ -24,8 +24,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from anchor.answers import Answerer
-from anchor.rewriter.chat import ChatError, ChatMessage, ChatModel
+from anchor.answers.offline import Answerer
+from anchor.language_model.chat import ChatError, ChatMessage, ChatModel
 from anchor.rewriter.facts import shares_topic
 from anchor.rewriter.llm import Refused, check_sentence, segment_facts, segment_topic
 from anchor.show import NewsSegment, ProductSegment, Show

@@ -17,7 +17,7 @@ from typing import Iterator
 import numpy as np
 
 from anchor.media import PROGRAM_RATE, Utterance, Viseme
-from anchor.program import Spoken
+from anchor.program.speech import Spoken
 from anchor.studio import ProgramState
 from voices.align import audio_timing
 from voices.recorded import read_recording
@@ -43,7 +43,7 @@ class Recording:
         return all(u.interruptible for u in self.utterances)
 
     def spoken(self, state: ProgramState) -> Iterator[Spoken]:
-        """What anchor.program.spoken_stream plays for this item (it speaks itself)."""
+        """What anchor.program.speech.spoken_stream plays for this item (it speaks itself)."""
         return recorded_spoken(self, state)
 
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from anchor.rewriter.chat import ChatError, ChatMessage
+from anchor.language_model.chat import ChatError, ChatMessage
 
 _MAX_LINE = 1 << 20          # one SSE line or error body, in bytes
 _MAX_BODY = 16 << 20         # one non-streaming JSON reply

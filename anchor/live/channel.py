@@ -19,14 +19,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import AsyncIterator
 
+from anchor.answers import comment_answerer
 from anchor.clock import Clock, SystemClock
 from anchor.errors import AnchorError
-from anchor.gate import CommentGate, Verdict
-from anchor.language_model import comment_answerer
+from anchor.live.scheduler import Scheduler
 from anchor.media import AudioBlock, Caption, VideoFrame
-from anchor.pipeline import Format, check_avatar, program_format, show_voices, stage, voice_names
-from anchor.program import Program, Spoken
-from anchor.scheduler import Scheduler
+from anchor.moderation import CommentGate, Verdict
+from anchor.program import (Format, Program, Spoken, check_avatar, program_format, show_voices,
+                            stage, voice_names)
 from anchor.show import Show, demo_show_path, load_show
 from streaming.broadcast import Broadcast
 from streaming.encoders import LiveEncoder
@@ -251,7 +251,7 @@ class Channel:
                 "pushes": {tid: t.state for tid, t in self._targets.items()}}
 
     def metrics(self) -> str:
-        from anchor.metrics import exposition
+        from anchor.live.metrics import exposition
         return exposition(self)
 
 

@@ -18,10 +18,10 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from anchor.errors import AnchorError
-from anchor.graphics import (Canvas, FontBook, Sprite, blend_rgba, cap_height, clip_rect,
-                             ellipsize, is_cjk, parse_colour, rounded_rect_mask, text_mask, text_width,
-                             vertical_gradient, wrap_text)
 from anchor.media import Layer, PresenterFrame
+from anchor.studio.graphics import (Canvas, FontBook, Sprite, blend_rgba, cap_height, clip_rect,
+                                    ellipsize, is_cjk, parse_colour, rounded_rect_mask, text_mask,
+                                    text_width, vertical_gradient, wrap_text)
 
 LANGUAGES = ("en", "zh")
 DEFAULT_LABELS = {"en": "AI-generated", "zh": "AI生成"}

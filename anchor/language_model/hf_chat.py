@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from anchor.rewriter.chat import ChatError, ChatMessage
+from anchor.language_model.chat import ChatError, ChatMessage
 
 log = logging.getLogger(__name__)
 

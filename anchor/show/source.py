@@ -24,8 +24,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from anchor import directives
 from anchor.errors import ShowError
+from anchor.show import directives
 
 try:  # libyaml is much faster on large texts and keeps the same marks
     from yaml import CSafeLoader as _Loader

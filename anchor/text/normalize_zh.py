@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from anchor.rewriter.normalize_en import EMOJI, split_link, too_long_to_read
-from anchor.rewriter.numbers_zh import cardinal, digits, number
-from anchor.rewriter.reading import Reading
+from anchor.text.normalize_en import EMOJI, split_link, too_long_to_read
+from anchor.text.numbers_zh import cardinal, digits, number
+from anchor.text.reading import Reading
 
 NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 # full-width digits, letters and a few signs -> ASCII, one character for one (offsets stay put)

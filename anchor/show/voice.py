@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator,
                       model_validator)
 
-from anchor.showsource import beside_show
+from anchor.show.source import beside_show
 
 VOICE_BACKENDS = ("coqui",)
 SHOW_LANGUAGES = ("en", "zh")

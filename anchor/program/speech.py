@@ -166,7 +166,7 @@ def spoken_stream(items: Iterable[tuple[Utterance | Pause, ProgramState]],
             yield silence(item.ms, replace(state, subtitle=""), emotion)
             continue
         emotion = item.emotion
-        if not isinstance(item, Utterance):      # a recording (anchor.recording) speaks itself
+        if not isinstance(item, Utterance):      # a recording (anchor.program.recording) speaks itself
             for spoken in item.spoken(state):
                 said = True
                 yield spoken

@@ -14,7 +14,7 @@ def _escape(value: str) -> str:
 
 
 def exposition(channel) -> str:
-    """`channel`: an anchor.channel.Channel."""
+    """`channel`: an anchor.live.channel.Channel."""
     out: list[str] = []
 
     def metric(name: str, kind: str, help_text: str, samples):

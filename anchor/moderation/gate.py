@@ -3,8 +3,8 @@
 `CommentGate.check(viewer, text)` returns a `Verdict`. It refuses text that is not text (control
 characters, binary junk), empty or oversized comments, more than `rate[0]` comments per
 `rate[1]` seconds from one viewer, blocklisted words (English and Chinese, see
-`anchor/blocklist.txt`) and instructions aimed at the presenter ("ignore your instructions",
-"system prompt", "you are now", "repeat after me", "忽略之前的所有指令", "你现在是", show
+`anchor/moderation/blocklist.txt`) and instructions aimed at the presenter ("ignore your
+instructions", "system prompt", "you are now", "repeat after me", "忽略之前的所有指令", "你现在是", show
 directives such as "[pause 60s]"). The gate only looks at text: it never evaluates, formats or
 executes it. `screen_generated(text)` puts a model's output through the same
 blocklist and instruction checks.

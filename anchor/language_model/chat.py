@@ -4,8 +4,8 @@ A `ChatModel` streams the text of one assistant reply as it is generated. `sente
 stream into sentences, each yielded as soon as it is complete, so speech can start while the
 model is still writing. A `ChatConfig` names one of the two backends:
 
-- "transformers": a causal LM loaded in this process (anchor/rewriter/hf_chat.py);
-- "openai": any OpenAI-compatible chat-completions server (anchor/rewriter/openai_chat.py).
+- "transformers": a causal LM loaded in this process (anchor/language_model/hf_chat.py);
+- "openai": any OpenAI-compatible chat-completions server (anchor/language_model/openai_chat.py).
 
 `anchor.language_model.load_chat_model` builds it; neither backend is imported before then, so
 `import anchor` never loads torch or transformers.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from anchor.errors import AnchorError
-from anchor.rewriter.sentences import _BOUNDARY, _cut_point, _ends_sentence
+from anchor.text.sentences import _BOUNDARY, _cut_point, _ends_sentence
 
 ROLES = ("system", "user", "assistant")
 BACKENDS = ("transformers", "openai")
@@ -97,7 +97,7 @@ def sentences(deltas: Iterable[str], *, language: str, max_chars: int | None = N
               ) -> Iterator[str]:
     """Cut a token stream into sentences, each yielded as soon as it is complete.
 
-    The sentence rules are those of written text (anchor/rewriter/sentences.py): English and
+    The sentence rules are those of written text (anchor/text/sentences.py): English and
     Chinese end marks, no cut inside numbers like 19.99 or after abbreviations like "Dr.". An
     end mark counts once the next non-blank character has arrived (it decides "Dr. Smith" from
     "... a doctor. Then"); the last partial sentence comes at the end of the stream. A sentence

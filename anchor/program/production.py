@@ -1,0 +1,29 @@
+"""A production: everything needed to perform a show once into a program, the stage and the
+show's speech (read by its rewriter, spoken by its voices)."""
+from __future__ import annotations
+
+import logging
+from typing import Callable, Iterator
+
+from anchor.program.casting import show_voices
+from anchor.program.script import script
+from anchor.program.speech import Program, Spoken, spoken_stream
+from anchor.program.stage import Format, stage
+from anchor.rewriter import script_rewriter
+from anchor.show import Show
+
+log = logging.getLogger(__name__)
+
+
+def production(show: Show, fmt: Format, *, avatar: str | None = None, limit_s: float | None = None,
+               passes: int | None = 1, warn: Callable[[str], None] = log.warning
+               ) -> tuple[Program, Iterator[Spoken]]:
+    """Everything needed to perform a show: the program and its speech, `passes` times through
+    the show (None: looping until `limit_s`)."""
+    animator, studio = stage(show, fmt, avatar=avatar)
+    program = Program(animator=animator, studio=studio, fps=fmt.fps, limit_s=limit_s)
+    rewriter = None
+    if show.llm is not None:      # the show's LLM rewriter (a file render may wait on it)
+        rewriter = script_rewriter(show, live=False, warn=warn)
+    return program, spoken_stream(script(show, passes=passes, warn=warn, rewriter=rewriter),
+                                  show_voices(show))
