@@ -79,7 +79,7 @@ def _facemesh() -> str:
 
 
 def _cjk_font() -> str:
-    from anchor.graphics import find_font
+    from anchor.studio.graphics import find_font
 
     font = find_font("regular")
     if not font.cjk:
