@@ -81,7 +81,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("portrait", type=Path, help="a photo of one person, face clearly visible")
     c.add_argument("--name", required=True, help="pack name: lowercase letters, digits, - and _")
     c.add_argument("--consent", required=True, type=Path,
-                   help="a text file recording the depicted person's consent")
+                   help="the depicted person's consent: a record (.toml: who, statement, date, "
+                        "sha256 of the portrait), or a plain text (warned)")
     c.add_argument("--force", action="store_true", help="replace an existing pack of that name")
 
     lv = sub.add_parser("live", help="run a live channel: a player page, WebRTC (WHEP) viewers, "
@@ -106,7 +107,7 @@ def parser() -> argparse.ArgumentParser:
 
     vo = sub.add_parser("voices", help="list the voices and their languages")
     vo.add_argument("show", nargs="?", help="a show file: also list the voices it defines (voices:)")
-    sub.add_parser("avatars", help="list the avatar packs")
+    sub.add_parser("avatars", help="list the avatars (built-in and packs) and their kinds")
     sub.add_parser("shows", help="list the built-in demo shows")
     d = sub.add_parser("doctor", help="check what works on this machine (voices, FaceMesh, fonts, "
                        "codecs, neural backends, test servers) and why not; exit 1 if the "
@@ -216,9 +217,14 @@ def _show_path(text: str) -> Path:
 
 def _avatar(args) -> int:
     from avatars.pack import create_pack
-    with _native_logs_hidden():
-        pack = create_pack(args.portrait, name=args.name, consent=args.consent,
-                           overwrite=args.force)
+    warnings: list[str] = []
+    try:
+        with _native_logs_hidden():             # which hides our warnings too: say them after
+            pack = create_pack(args.portrait, name=args.name, consent=args.consent,
+                               overwrite=args.force, warn=warnings.append)
+    finally:
+        for message in warnings:
+            warn(message)
     print(f"created avatar '{pack.name}' in {pack.path}; use it with --avatar {pack.name} "
           f"or 'avatar: {pack.name}' in a show")
     return 0
@@ -254,11 +260,12 @@ def _voices(args) -> int:
 
 
 def _avatars(args) -> int:
-    from avatars.pack import avatar_dir, list_packs
-    print(f"{'presenter':<20} built-in illustrated presenter")
-    for pack in list_packs():
-        print(f"{pack.name:<20} photo, {pack.path}")
-    print(f"(avatar packs live in {avatar_dir()})")
+    from avatars.kinds import Avatars
+    avatars = Avatars()
+    for entry in avatars.entries():
+        print(f"{entry.name:<20} {entry.kind:<12} {entry.path or entry.description}")
+    print(f"(avatar packs live in {avatars.root}; kinds: "
+          + "; ".join(f"{k.name}: {k.description}" for k in avatars.kinds.values()) + ")")
     return 0
 
 

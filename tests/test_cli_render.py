@@ -3,6 +3,7 @@ subtitles, real photo avatars rigged with MediaPipe, and every kind of bad input
 (one line on stderr, exit code 2, nothing left in the output directory)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
@@ -348,17 +349,26 @@ def consent(tmp_path) -> Path:
                  "I, Eileen Collins, agree that my portrait may animate an AI presenter.\n")
 
 
-def test_avatar_create_list_and_render(tmp_path, capfd, consent, avatar_home):
+@pytest.fixture
+def consent_record(tmp_path) -> Path:
+    from anchor.consent import consent_record
+    return write(tmp_path / "eileen-consent.toml", consent_record(
+        covers=ASTRONAUT, who="Eileen Collins", date=dt.date(2025, 5, 1),
+        statement="I agree that my portrait may animate an AI presenter."))
+
+
+def test_avatar_create_list_and_render(tmp_path, capfd, consent_record, avatar_home):
     code, out, err = anchor(capfd, "avatar", "create", ASTRONAUT, "--name", "eileen",
-                            "--consent", consent)
+                            "--consent", consent_record)
     assert code == 0 and err == "", err                  # MediaPipe's native logs stay hidden
     assert out.strip().startswith("created avatar 'eileen'") and "--avatar eileen" in out
-    assert sorted(os.listdir(avatar_home / "eileen")) == ["consent.txt", "image.png",
+    assert sorted(os.listdir(avatar_home / "eileen")) == ["consent.toml", "image.png",
                                                           "landmarks.npy", "pack.toml"]
     code, out, _ = anchor(capfd, "avatars")
     assert code == 0
-    listed = [line.split()[0] for line in out.splitlines()[:-1]]
-    assert listed == ["presenter", "eileen"] and str(avatar_home) in out.splitlines()[-1]
+    listed = [line.split()[:2] for line in out.splitlines()[:-1]]
+    assert listed == [["presenter", "illustrated"], ["eileen", "photo"]]
+    assert str(avatar_home) in out.splitlines()[-1] and "photo: " in out.splitlines()[-1]
     article = write(tmp_path / "article.txt", ARTICLE)
     out_path = tmp_path / "eileen.mp4"
     code, _, err = anchor(capfd, "render", article, "-o", out_path, "--avatar", "eileen", "-t", 2,
@@ -401,6 +411,15 @@ BAD_PORTRAITS = {
     "face too small": (_far_face, r"far\.png: the face is too small \(\d+ px"),
     "missing consent": (lambda folder: ASTRONAUT, r"nope\.txt: consent file not found"),
 }
+
+
+def test_a_plain_consent_text_still_makes_an_avatar_with_a_warning(capfd, consent, avatar_home):
+    code, out, err = anchor(capfd, "avatar", "create", ASTRONAUT, "--name", "eileen",
+                            "--consent", consent)
+    assert code == 0 and out.startswith("created avatar 'eileen'")
+    assert err.startswith("anchor: warning: ") and "a plain consent text, not a consent record" \
+        in err and len(err.splitlines()) == 1
+    assert "consent.txt" in os.listdir(avatar_home / "eileen")
 
 
 @pytest.mark.parametrize("case", list(BAD_PORTRAITS))

@@ -9,8 +9,7 @@ from pathlib import Path
 from anchor.show import LipSync, Show
 from anchor.studio import Studio, presenter_box
 from avatars.base import Animator
-
-BUILTIN_AVATAR = "presenter"
+from avatars.kinds import Avatars
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,14 +27,9 @@ def program_format(show: Show, *, width: int | None = None, height: int | None =
 
 def make_animator(name: str, *, height: int, fps: int, seed: int,
                   lipsync: LipSync | None = None, channel: str = "") -> Animator:
-    """The avatar's animator; with `lipsync`, wrapped so a neural model draws the mouth."""
-    if name == BUILTIN_AVATAR:
-        from avatars.presenter import IllustratedPresenter
-        animator = IllustratedPresenter(height=height, fps=fps, seed=seed)
-    else:
-        from avatars.pack import load_pack
-        from avatars.warp import PhotoAnimator
-        animator = PhotoAnimator(load_pack(name), height=height, fps=fps, seed=seed)
+    """The avatar's animator, as its kind builds it; with `lipsync`, wrapped so a neural model
+    draws the mouth."""
+    animator = Avatars().animator(name, height=height, fps=fps, seed=seed)
     if lipsync is None:
         return animator
     from avatars.wav2lip import NeuralLipSync
@@ -53,9 +47,8 @@ def lipsync_engine(model: str, *, device: str, batch: int):
 
 
 def check_avatar(name: str) -> None:
-    if name != BUILTIN_AVATAR:
-        from avatars.pack import load_pack
-        load_pack(name)
+    """AvatarError unless `name` is an avatar its kind can animate (see avatars.kinds)."""
+    Avatars().check(name)
 
 
 def stage(show: Show, fmt: Format, *, avatar: str | None = None) -> tuple[Animator, Studio]:
