@@ -20,7 +20,8 @@ LAYERS = [
     GROUND | {"anchor.logs"},
     {"anchor.consent"},                   # raises the errors of the floor below it
     {"voices", "avatars", "streaming"},
-    {"anchor.text", "anchor.moderation", "anchor.studio"},
+    {"anchor.text"},                      # what a character is, folding: for all above
+    {"anchor.moderation", "anchor.studio"},
     {"anchor.show"},
     {"anchor.language_model"},
     {"anchor.rewriter"},

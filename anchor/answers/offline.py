@@ -21,12 +21,13 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
 from anchor.rewriter import written_price
-from anchor.show import ProductSegment, Show, directives
+from anchor.rewriter.facts import plain
+from anchor.show import ProductSegment, Show
+from anchor.text.chars import IDEOGRAPHS, fold
 
 __all__ = ["Answerer"]
 
@@ -83,7 +84,6 @@ _STOP_ZH = re.compile(r"请问|这个|那个|这款|那款|这件|可以|能不�
                       r"一下|吗|呢|吧|啊|呀|哦|嘛|的|了|是|你|我|们|它|他|她|能|会|要|想|就|都|"
                       r"也|还|很|在|呐|哈")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _UNIGRAM_WEIGHT = 0.4      # a single Chinese character says less than a pair
 
 
@@ -152,7 +152,7 @@ class Answerer:
         `current` is the name of the product on screen, if any: what "this" and "it" mean."""
         if not self._products or not isinstance(question, str):
             return None
-        folded = _fold(question)
+        folded = fold(question)
         product = named = self._mentioned(folded)
         if product is None and current is not None:
             product = next((i for i, p in enumerate(self._products)
@@ -271,29 +271,16 @@ class Answerer:
 
 # ---- text to terms -------------------------------------------------------------------------
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return text.replace("’", "'").replace("‘", "'")
-
-
-def _plain(text: str) -> str:
-    """Show text without its directives."""
-    try:
-        return directives.strip(text)
-    except ValueError:
-        return re.sub(r"\[[^\[\]]*\]", " ", text)
-
-
 def _terms(text: str) -> list[str]:
     """English words (stop words dropped, lightly stemmed) and, for Chinese, character pairs
     plus single characters (marked "1:"), with filler words cut out first."""
-    text = _fold(text)
+    text = fold(text)
     out = []
-    for word in _WORD.findall(_CJK.sub(" ", text)):
+    for word in _WORD.findall(IDEOGRAPHS.sub(" ", text)):
         word = word.removesuffix("'s")
         if word not in _STOP_EN and "'" not in word:
             out.append(_stem(word))
-    for run in _CJK.findall(text):
+    for run in IDEOGRAPHS.findall(text):
         for piece in _STOP_ZH.split(run):
             out.extend("1:" + ch for ch in piece)
             out.extend(piece[i:i + 2] for i in range(len(piece) - 1))
@@ -301,7 +288,7 @@ def _terms(text: str) -> list[str]:
 
 
 def _weighted(text: str) -> dict[str, float]:
-    return {t: (_UNIGRAM_WEIGHT if t.startswith("1:") else 1.0) for t in _terms(_plain(text))}
+    return {t: (_UNIGRAM_WEIGHT if t.startswith("1:") else 1.0) for t in _terms(plain(text))}
 
 
 def _stem(word: str) -> str:
@@ -315,7 +302,7 @@ def _stem(word: str) -> str:
 
 
 def _is_cjk(term: str) -> bool:
-    return term.startswith("1:") or bool(_CJK.match(term))
+    return term.startswith("1:") or bool(IDEOGRAPHS.match(term))
 
 
 def _the(name: str) -> str:

@@ -9,9 +9,10 @@ directives such as "[pause 60s]"). The gate only looks at text: it never evaluat
 executes it. `screen_generated(text)` puts a model's output through the same
 blocklist and instruction checks.
 
-Matching happens on a folded copy of the text (NFKC, case-folded, invisible characters removed,
-digits that stand for letters read as letters, spaced-out letters joined), so "ＦＵＣＫ", "sh1t",
-"f u c k" and "傻 逼" are caught. `Verdict.text` is the viewer's own text, cleaned (control
+Matching happens on a folded copy of the text (`anchor.text.chars.fold`: NFKC, case-folded,
+invisible characters removed, typographic apostrophes as "'"; then digits that stand for
+letters read as letters, spaced-out letters joined), so "ＦＵＣＫ", "sh1t", "f u c k" and "傻 逼"
+are caught. `Verdict.text` is the viewer's own text, cleaned (control
 characters and invisible formatting removed, whitespace collapsed), never the folded copy.
 
 Memory is bounded: a viewer is forgotten once their rate window has passed, and at most
@@ -30,6 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from anchor.clock import Clock
+from anchor.text.chars import fold
 
 __all__ = ["DEFAULT", "REASONS", "CommentGate", "Verdict", "load_blocklist", "screen_generated"]
 
@@ -280,12 +282,9 @@ def _is_binary(text: str) -> bool:
 
 
 def _fold(cleaned: str) -> str:
-    """The copy of a comment that rules match against."""
-    if cleaned.isascii():
-        return cleaned.lower().translate(_LEET)
-    text = unicodedata.normalize("NFKC", cleaned).casefold()
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    return text.translate(_LEET)
+    """The copy of a comment that rules match against: folded as all text is for matching
+    (anchor.text.chars), with digits that stand for letters read as letters."""
+    return fold(cleaned).translate(_LEET)
 
 
 def _join_spaced(folded: str) -> str:

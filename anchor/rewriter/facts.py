@@ -1,4 +1,9 @@
-"""Checks on generated text against the facts it was written from.
+"""The show's facts, and checks on generated text against them.
+
+`segment_facts(segment, language)` is what a model is given about a segment (plain lines, the
+price written as the rewriter writes it); `segment_topic(segment)` its own words, that a reply
+about it must share; `plain(text)` show text without its directives. The LLM rewriter and both
+answerers take a show's facts from here.
 
 A model may reword, never invent: every number in its text (a price, a date, a percentage) must
 occur in the facts it was given, and text meant to be about the show must share words with the
@@ -12,9 +17,13 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from anchor.rewriter.pitch import written_price
+from anchor.show import NewsSegment, ProductSegment, directives
 from anchor.text import numbers_en, numbers_zh
+from anchor.text.chars import IDEOGRAPHS, fold
 
-__all__ = ["numbers_in", "unsupported_numbers", "shares_topic", "says_again"]
+__all__ = ["numbers_in", "plain", "says_again", "segment_facts", "segment_topic", "shares_topic",
+           "unsupported_numbers"]
 
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+")
 _WORDS_EN = (r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
@@ -35,7 +44,6 @@ _SPELLED_ZH = re.compile(rf"(?P<percent>百分之)?(?P<number>{_NUMERALS_ZH})"
                          r"斤|克|毫升|升|米|厘米|毫米|公里|度|分钟|秒)?")
 _JIAO = re.compile(r"[零一二两三四五六七八九]")
 _WORD = re.compile(r"[a-z][a-z'-]{3,}")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _COMMON = frozenset("""
 about also been being could does doing each from have here into just like make many more most
 much only other over really should some such than that their them then there these they this
@@ -43,6 +51,54 @@ those very want well were what when where which while will with would your yours
 thank thanks question great good today right sure let's know
 """.split())
 
+
+# ---- the show's facts ----------------------------------------------------------------------
+
+def segment_facts(segment, language: str) -> str:
+    """What a model may use about `segment`, as plain lines (directives removed)."""
+    zh = language == "zh"
+    if isinstance(segment, ProductSegment):
+        price = written_price(segment.price, segment.currency, language)
+        lines = [f"{'商品' if zh else 'Product'}: {plain(segment.name)}",
+                 f"{'价格' if zh else 'Price'}: {price}"]
+        if segment.description:
+            lines.append(f"{'介绍' if zh else 'Description'}: {plain(segment.description)}")
+        lines.append("卖点:" if zh else "Selling points:")
+        lines += [f"- {plain(point)}" for point in segment.selling_points]
+        for item in segment.faq:
+            lines.append(f"{'问' if zh else 'Q'}: {plain(item.q)} "
+                         f"{'答' if zh else 'A'}: {plain(item.a)}")
+        return "\n".join(lines)
+    if isinstance(segment, NewsSegment):
+        lines = [f"{'标题' if zh else 'Headline'}: {plain(segment.headline)}"]
+        if segment.source:
+            lines.append(f"{'来源' if zh else 'Source'}: {plain(segment.source)}")
+        lines.append(f"{'正文' if zh else 'Story'}: {plain(segment.body)}")
+        return "\n".join(lines)
+    return plain(segment.text)
+
+
+def segment_topic(segment) -> str:
+    """The segment's own words, without labels: what a reply about it shares words with."""
+    if isinstance(segment, ProductSegment):
+        parts = [segment.name, segment.description or "", *segment.selling_points,
+                 *(f"{item.q} {item.a}" for item in segment.faq)]
+    elif isinstance(segment, NewsSegment):
+        parts = [segment.headline, segment.source or "", segment.body]
+    else:
+        parts = [segment.text]
+    return " ".join(plain(part) for part in parts if part)
+
+
+def plain(text: str) -> str:
+    """Show text without its directives, white space collapsed."""
+    try:
+        return " ".join(directives.strip(text).split())
+    except ValueError:
+        return " ".join(re.sub(r"\[[^\[\]]*\]", " ", text).split())
+
+
+# ---- checks on generated text --------------------------------------------------------------
 
 def numbers_in(text: str) -> set[Decimal]:
     """The numbers in `text` (in digits or in words), by value."""
@@ -101,9 +157,9 @@ def _value(number: str) -> Decimal | None:
 
 
 def _content(text: str) -> set[str]:
-    text = text.casefold()
+    text = fold(text)
     words = {_stem(w.strip("'-")) for w in _WORD.findall(text) if w not in _COMMON}
-    for run in _CJK.findall(text):
+    for run in IDEOGRAPHS.findall(text):
         words.update(run[i:i + 2] for i in range(len(run) - 1))
     return {w for w in words if w}
 

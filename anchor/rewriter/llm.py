@@ -41,10 +41,11 @@ from anchor.language_model.chat import ChatError, ChatMessage, ChatModel, senten
 from anchor.logs import WarnOnce
 from anchor.media import Pause, Utterance
 from anchor.moderation import screen_generated
-from anchor.rewriter.facts import says_again, shares_topic, unsupported_numbers
-from anchor.rewriter.pitch import written_price
+from anchor.rewriter.facts import (says_again, segment_facts, segment_topic, shares_topic,
+                                   unsupported_numbers)
 from anchor.rewriter.rules import RulesRewriter
-from anchor.show import directives
+from anchor.show import ProductSegment
+from anchor.text.chars import ideograph_count
 
 __all__ = ["LLMRewriter", "Refused", "STYLES", "check_sentence", "segment_facts", "segment_topic",
            "style_for"]
@@ -257,46 +258,9 @@ def check_sentence(sentence: str, facts: str) -> str:
     return text if any(ch.isalnum() for ch in text) else ""
 
 
-def segment_facts(segment: Any, language: str) -> str:
-    """What the model may use, as plain lines (directives removed)."""
-    zh = language == "zh"
-    if getattr(segment, "kind", None) == "product":
-        price = written_price(segment.price, segment.currency, language)
-        lines = [f"{'商品' if zh else 'Product'}: {_plain(segment.name)}",
-                 f"{'价格' if zh else 'Price'}: {price}"]
-        if segment.description:
-            lines.append(f"{'介绍' if zh else 'Description'}: {_plain(segment.description)}")
-        lines.append("卖点:" if zh else "Selling points:")
-        lines += [f"- {_plain(point)}" for point in segment.selling_points]
-        for item in segment.faq:
-            lines.append(f"{'问' if zh else 'Q'}: {_plain(item.q)} "
-                         f"{'答' if zh else 'A'}: {_plain(item.a)}")
-        return "\n".join(lines)
-    if getattr(segment, "kind", None) == "news":
-        lines = [f"{'标题' if zh else 'Headline'}: {_plain(segment.headline)}"]
-        if segment.source:
-            lines.append(f"{'来源' if zh else 'Source'}: {_plain(segment.source)}")
-        lines.append(f"{'正文' if zh else 'Story'}: {_plain(segment.body)}")
-        return "\n".join(lines)
-    return _plain(getattr(segment, "text", ""))
-
-
-def segment_topic(segment: Any) -> str:
-    """The segment's own words, without labels: what a reply about it shares words with."""
-    kind = getattr(segment, "kind", None)
-    if kind == "product":
-        parts = [segment.name, segment.description or "", *segment.selling_points,
-                 *(f"{item.q} {item.a}" for item in segment.faq)]
-    elif kind == "news":
-        parts = [segment.headline, segment.source or "", segment.body]
-    else:
-        parts = [getattr(segment, "text", "")]
-    return " ".join(_plain(part) for part in parts if part)
-
-
 def style_for(segment: Any) -> str:
     """The default style: the shop host for products, the news reader for everything else."""
-    return "shop" if getattr(segment, "kind", None) == "product" else "news"
+    return "shop" if isinstance(segment, ProductSegment) else "news"
 
 
 def _not_said_again(items: Iterator[Utterance | Pause], said: str) -> Iterator[Utterance | Pause]:
@@ -309,17 +273,9 @@ def _not_said_again(items: Iterator[Utterance | Pause], said: str) -> Iterator[U
 
 def _on_topic(text: str, facts: str) -> bool:
     """Judged once the reply has enough words to judge; until then, given the benefit."""
-    if len(re.findall(r"[A-Za-z]{4,}", text)) + len(re.findall(r"[\u4e00-\u9fff]", text)) // 2 \
-            < TOPIC_AFTER_WORDS:
+    if len(re.findall(r"[A-Za-z]{4,}", text)) + ideograph_count(text) // 2 < TOPIC_AFTER_WORDS:
         return True
     return shares_topic(text, facts, least=0.15)
-
-
-def _plain(text: str) -> str:
-    try:
-        return " ".join(directives.strip(text).split())
-    except ValueError:
-        return " ".join(re.sub(r"\[[^\[\]]*\]", " ", text).split())
 
 
 def _language(language: str) -> str:

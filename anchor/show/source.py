@@ -26,6 +26,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from anchor.errors import ShowError
 from anchor.show import directives
+from anchor.text.chars import ideograph_count
 
 try:  # libyaml is much faster on large texts and keeps the same marks
     from yaml import CSafeLoader as _Loader
@@ -175,14 +176,13 @@ def detect_language(text: str) -> str:
     One ideograph is a whole syllable, so the share needed is low: Chinese with English brand
     names is still Chinese; English with a Chinese name in it is still English.
     """
-    cjk = len(_CJK.findall(text))
+    cjk = ideograph_count(text)
     latin = len(_LATIN.findall(text))
     if cjk + latin == 0:
         return "en"
     return "zh" if cjk / (cjk + latin) >= 0.25 else "en"
 
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 

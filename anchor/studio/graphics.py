@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from anchor.errors import AnchorError
+from anchor.text.chars import is_wide_cjk as is_cjk   # a line may break around it
 
 log = logging.getLogger(__name__)
 
@@ -115,13 +116,6 @@ class FontBook:
 
 CLOSING = set("，。、；：？！）」』】》〉〕…”’,.;:?!)]}%")   # may not start a line
 OPENING = set("（「『【《〈〔“‘([{")                        # may not end a line
-
-
-def is_cjk(ch: str) -> bool:
-    """Ideographs, kana, hangul and CJK/full-width punctuation: a line may break around them."""
-    o = ord(ch)
-    return (0x2E80 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF
-            or 0xFE30 <= o <= 0xFE4F or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x3FFFF)
 
 
 def _may_break_before(prev: str, ch: str) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from anchor.text.chars import is_wide_cjk
+
 _CLOSERS = "\"'”’)\\]」』）》"
 _BOUNDARY = re.compile(
     r"\[[A-Za-z][^\[\]\n]{0,39}\]"                       # a directive: skipped whole
@@ -25,7 +27,6 @@ _MAY_END = {"etc", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr", "jun"
             "sep", "sept", "oct", "nov", "dec"}
 _INITIALS = re.compile(r"(?:[A-Za-z]\.)*[A-Za-z]")
 _CLAUSE = "，、；：,;:—–"
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
 def _ends_sentence(text: str, m: re.Match[str]) -> bool:
@@ -120,6 +121,6 @@ def _piece_end(c: str, start: int, limit: int) -> int:
         if c[i - 1].isspace() or (i < len(c) and c[i].isspace()):
             return i
     for i in range(limit, start, -1):        # between two characters, one of them CJK
-        if _CJK.match(c[i - 1]) or (i < len(c) and _CJK.match(c[i])):
+        if is_wide_cjk(c[i - 1]) or (i < len(c) and is_wide_cjk(c[i])):
             return i
     return limit

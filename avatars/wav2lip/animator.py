@@ -19,6 +19,8 @@ import cv2
 import numpy as np
 
 from anchor.media import CLOSED, PROGRAM_RATE, FaceDrive, PresenterFrame
+from avatars.presenter_rig import PresenterRig
+from avatars.rig import Rig
 from avatars.wav2lip.engine import LipSyncEngine
 from avatars.wav2lip.mel import PROGRAM_PER_STEP, WINDOW_STEPS, MelFrontEnd
 from avatars.wav2lip.paste import (Box, canvas_region, clamp_box, feathered_mask, match_colour,
@@ -29,10 +31,10 @@ SILENCE_PEAK = 180          # about -45 dBFS: quieter than this over the whole w
 BEFORE_MS, AFTER_MS = 50.0, 250.0
 
 
-def face_box(rig, *, width: int, height: int) -> Box:
+def face_box(rig: Rig | PresenterRig, *, width: int, height: int) -> Box:
     """The face crop the generator sees, in canvas pixels: the face oval's box for a photo rig;
     for the illustrated presenter's rig, a box from the brows to just below the chin."""
-    if hasattr(rig, "face_box"):
+    if isinstance(rig, Rig):
         x0, y0, x1, y1 = rig.face_box
         return clamp_box((x0, y0, x1, y1 + 0.05 * (y1 - y0)), width, height)
     (lx, ly), (rx, ry), (_, chin_y) = rig.left_eye, rig.right_eye, rig.chin
