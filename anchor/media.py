@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from types import MappingProxyType
 
 import numpy as np
 
 PROGRAM_RATE = 48_000
 EXPRESSIONS = ("neutral", "smile", "serious")
+# The visible AI label's text by show language, unless a show's layout names its own: what the
+# studio draws on every frame (and what any later label, spoken or on a page, should say).
+AI_LABELS = MappingProxyType({"en": "AI-generated", "zh": "AI生成"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,11 @@ shapes are rasterised by Pillow at `scale` times the output size, painted with a
 softened with Gaussian blur where shading needs it, and box-filtered down to the output size,
 which gives clean anti-aliased edges. Masks carry their own bounding box, so painting a small
 shape on a large canvas only touches the pixels it covers.
+
+`paint_over` and `straight_rgba` are the RGBA kit itself: the one alpha-over of a colour
+through a coverage mask onto a premultiplied surface, and the one way such a surface becomes
+straight-alpha uint8. The studio's `Canvas` (anchor/studio/graphics.py) draws with them too;
+they live here because avatars may import nothing of anchor's studio, while it may import them.
 """
 from __future__ import annotations
 
@@ -17,6 +22,26 @@ from PIL import Image, ImageDraw
 
 Point = tuple[float, float]
 Color = tuple[int, int, int]
+
+
+# ---------------------------------------------------------------- the RGBA kit
+
+def paint_over(rgb: np.ndarray, alpha: np.ndarray, coverage: np.ndarray, colour) -> None:
+    """Lay `colour` (in the surface's colour units; a triple or an array broadcastable to the
+    region) through `coverage` (0..1) over a premultiplied surface given as views of one region,
+    in place."""
+    keep = 1 - coverage
+    rgb[...] = colour * coverage[..., None] + rgb * keep[..., None]
+    alpha[...] = coverage + alpha * keep
+
+
+def straight_rgba(rgb: np.ndarray, alpha: np.ndarray, *, full: float) -> np.ndarray:
+    """A premultiplied surface whose colours run 0..`full` as straight-alpha RGBA uint8."""
+    out = np.empty((*alpha.shape, 4), np.uint8)
+    safe = np.where(alpha > 0, alpha, 1)[..., None]
+    out[..., :3] = np.clip(rgb / safe * (255 / full) + 0.5, 0, 255)
+    out[..., 3] = np.clip(alpha * 255 + 0.5, 0, 255)
+    return out
 
 
 # ---------------------------------------------------------------- curves
@@ -205,10 +230,8 @@ class Sketch:
         cov = _window(m, box)
         if opacity != 1.0:
             cov = cov * np.float32(opacity)
-        col = np.asarray(color, np.float32) / 255
-        inv = 1.0 - cov
-        self.rgb[y0:y1, x0:x1] = self.rgb[y0:y1, x0:x1] * inv[..., None] + cov[..., None] * col
-        self.a[y0:y1, x0:x1] = self.a[y0:y1, x0:x1] * inv + cov
+        paint_over(self.rgb[y0:y1, x0:x1], self.a[y0:y1, x0:x1], cov,
+                   np.asarray(color, np.float32) / 255)
 
     def tint(self, m: Mask, color: Color, opacity: float = 1.0) -> None:
         """Paint only where something is already drawn (shading that keeps the silhouette)."""
@@ -253,11 +276,7 @@ class Sketch:
         size = (self.width, self.height)
         rgb = cv2.resize(self.rgb, size, interpolation=cv2.INTER_AREA)
         a = cv2.resize(self.a, size, interpolation=cv2.INTER_AREA)
-        out = np.empty((self.height, self.width, 4), np.uint8)
-        safe = np.maximum(a, 1e-6)[..., None]
-        out[..., :3] = np.clip(rgb / safe * 255 + 0.5, 0, 255)
-        out[..., 3] = np.clip(a * 255 + 0.5, 0, 255)
-        return out
+        return straight_rgba(rgb, a, full=1.0)
 
 
 def bleed(rgba: np.ndarray, passes: int = 4) -> np.ndarray:

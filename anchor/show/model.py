@@ -22,6 +22,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       model_validator)
 
 from anchor.errors import ShowError
+from anchor.media import AI_LABELS
 from anchor.show import directives
 from anchor.show.source import (Located, beside_show, detect_language, load_located,
                                 located_markdown, located_plain_text, read_show_text)
@@ -34,7 +35,6 @@ __all__ = ["Show", "Layout", "Answers", "LLM", "FAQ", "NewsSegment", "ProductSeg
 LANGUAGES = ("en", "zh")
 SEGMENT_KINDS = ("news", "product", "text")
 DEFAULT_CURRENCY = {"en": "USD", "zh": "CNY"}
-DEFAULT_AI_LABEL = {"en": "AI-generated", "zh": "AI生成"}
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 DEMO_DIR = Path(__file__).parent.parent / "shows"
 
@@ -282,7 +282,7 @@ class Show(_Model):
     @property
     def ai_label(self) -> str:
         """The visible AI label: the layout's override or the language's default."""
-        return self.layout.label or DEFAULT_AI_LABEL[self.language]
+        return self.layout.label or AI_LABELS[self.language]
 
     def language_of(self, segment: NewsSegment | ProductSegment | TextSegment) -> str:
         return segment.language or self.language

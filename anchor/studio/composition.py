@@ -18,13 +18,12 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from anchor.errors import AnchorError
-from anchor.media import Layer, PresenterFrame
+from anchor.media import AI_LABELS, Layer, PresenterFrame
 from anchor.studio.graphics import (Canvas, FontBook, Sprite, blend_rgba, cap_height, clip_rect,
                                     ellipsize, is_cjk, parse_colour, rounded_rect_mask, text_mask,
                                     text_width, vertical_gradient, wrap_text)
 
 LANGUAGES = ("en", "zh")
-DEFAULT_LABELS = {"en": "AI-generated", "zh": "AI生成"}
 POSITIONS = ("right", "left", "center")
 LABEL_HEIGHT = 0.05          # the label's text height, as a share of the frame's shorter side
 
@@ -150,7 +149,7 @@ class Studio:
         self.width, self.height = int(width), int(height)
         self.presenter_box = presenter_box
         self.language = language
-        self.label_text = (label_text or DEFAULT_LABELS[language]).strip()
+        self.label_text = (label_text or AI_LABELS[language]).strip()
         self.title = title.strip()
         self.subtitles = subtitles            # False: no subtitle line (e.g. sidecar files only)
         self.fonts = FontBook()

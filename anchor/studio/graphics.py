@@ -1,8 +1,9 @@
 """Drawing for the program picture: fonts, text layout, anti-aliased shapes and fast "over" blending.
 
 Everything here is pure: no caches shared between callers, no wall time. Overlays are drawn once
-into a premultiplied float `Canvas` and turned into a `Sprite`, which keeps the per-pixel weights
-ready so that blending it again (every frame, over a small region) costs one OpenCV call.
+into a premultiplied float `Canvas` (painted with the RGBA kit of avatars/drawing.py, which the
+presenter's drawing shares) and turned into a `Sprite`, which keeps the per-pixel weights ready
+so that blending it again (every frame, over a small region) costs one OpenCV call.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from anchor.errors import AnchorError
 from anchor.text.chars import is_wide_cjk as is_cjk   # a line may break around it
+from avatars.drawing import paint_over, straight_rgba
 
 log = logging.getLogger(__name__)
 
@@ -263,9 +265,7 @@ class Canvas:
             rows = slice(y0 - y, y1 - y) if colour.shape[0] > 1 else slice(None)
             cols = slice(x0 - x, x1 - x) if colour.shape[1] > 1 else slice(None)
             colour = colour[rows, cols]
-        keep = 1 - a
-        self.rgb[y0:y1, x0:x1] = colour * a[..., None] + self.rgb[y0:y1, x0:x1] * keep[..., None]
-        self.alpha[y0:y1, x0:x1] = a + self.alpha[y0:y1, x0:x1] * keep
+        paint_over(self.rgb[y0:y1, x0:x1], self.alpha[y0:y1, x0:x1], a, colour)
 
     def rounded_rect(self, x: int, y: int, w: int, h: int, radius: float, colour,
                      opacity: float = 1.0) -> None:
@@ -306,12 +306,7 @@ class Canvas:
 
     def rgba(self) -> np.ndarray:
         """Straight-alpha RGBA uint8."""
-        out = np.zeros((self.h, self.w, 4), np.uint8)
-        a = self.alpha
-        safe = np.where(a > 0, a, 1)[..., None]
-        out[..., :3] = np.clip(self.rgb / safe + 0.5, 0, 255).astype(np.uint8)
-        out[..., 3] = np.clip(a * 255 + 0.5, 0, 255).astype(np.uint8)
-        return out
+        return straight_rgba(self.rgb, self.alpha, full=255.0)
 
 
 # ---- blending ------------------------------------------------------------------------------
