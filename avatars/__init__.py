@@ -16,5 +16,5 @@ from avatars.pack import AvatarPack, avatar_dir, create_pack, list_packs, load_p
 from avatars.presenter import IllustratedPresenter
 from avatars.warp import PhotoAnimator
 
-__all__ = ["Animator", "AvatarEntry", "AvatarKind", "AvatarPack", "Avatars", "IllustratedPresenter", "PhotoAnimator", "avatar_dir",
-           "create_pack", "list_packs", "load_pack"]
+__all__ = ["Animator", "AvatarEntry", "AvatarKind", "AvatarPack", "Avatars", "IllustratedPresenter",
+           "PhotoAnimator", "avatar_dir", "create_pack", "list_packs", "load_pack"]

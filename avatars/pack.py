@@ -101,7 +101,11 @@ def read_consent_text(consent: Path) -> tuple[str, str]:
 
 def pack_kind(folder: Path) -> str:
     """The kind a pack folder's pack.toml names ("photo" when it names none)."""
-    kind = _read_toml(folder / "pack.toml").get("kind", PHOTO)
+    return _kind(_read_toml(folder / "pack.toml"), folder)
+
+
+def _kind(meta: dict, folder: Path) -> str:
+    kind = meta.get("kind", PHOTO)
     if not isinstance(kind, str) or not kind:
         raise AvatarError(f"{folder / 'pack.toml'}: 'kind' must be the name of an avatar kind")
     return kind
@@ -118,7 +122,8 @@ def create_pack(portrait: Path, *, name: str, consent: Path, root: Path | None =
     if consent.suffix == ".toml":                      # before any slow work
         check_consent(consent, covers=portrait, media="portrait", error=AvatarError,
                       needed="an avatar needs the written consent of the person shown")
-        consent_text, consent_sha = consent.read_text(encoding="utf-8"), file_sha256(consent)
+        record_bytes = consent.read_bytes()         # kept as given, byte for byte
+        consent_sha = hashlib.sha256(record_bytes).hexdigest()
     else:
         consent_text, consent_sha = read_consent_text(consent)
     root = Path(root) if root is not None else avatar_dir()
@@ -146,7 +151,7 @@ def create_pack(portrait: Path, *, name: str, consent: Path, root: Path | None =
             f"height = {h}\n"
             f"rig_version = {RIG_VERSION}\n", encoding="utf-8")
         if consent.suffix == ".toml":
-            (tmp / RECORD).write_text(consent_text, encoding="utf-8")
+            (tmp / RECORD).write_bytes(record_bytes)
         else:
             body = consent_text if consent_text.endswith("\n") else consent_text + "\n"
             (tmp / PLAIN).write_text(
@@ -175,7 +180,7 @@ def load_pack(name: str, root: Path | None = None, *,
         if not (folder / file).is_file():
             raise AvatarError(f"{folder / file}: missing; the avatar pack is incomplete")
     meta = _read_toml(folder / "pack.toml")
-    kind = pack_kind(folder)
+    kind = _kind(meta, folder)
     if kind != PHOTO:
         raise AvatarError(f"{folder / 'pack.toml'}: a pack of kind {kind!r}, not a photo pack")
     try:

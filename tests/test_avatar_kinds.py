@@ -88,6 +88,8 @@ def test_a_pack_keeps_its_consent_record_and_is_refused_if_it_no_longer_matches(
     folder = root / "eileen"
     assert sorted(p.name for p in folder.iterdir()) == ["consent.toml", "image.png",
                                                         "landmarks.npy", "pack.toml"]
+    given = root.parent / "eileen-consent.toml"
+    assert (folder / "consent.toml").read_bytes() == given.read_bytes()     # kept as given
     meta = (folder / "pack.toml").read_text()
     assert f'source_sha256 = "{file_sha256(ASTRONAUT)}"' in meta
     copy = tmp_path / "copy"
