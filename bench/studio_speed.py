@@ -84,7 +84,8 @@ def main() -> None:
         studio.compose(frame, state, signer=signer)
         times.append(time.perf_counter() - t0)
     ms = np.array(times[10:]) * 1e3
-    print(f"studio compose {width}x{height}{' + signer' if args.signer else ''}: {1e3 / ms.mean():.0f} frames/s on one core "
+    signing = " + signer" if args.signer else ""
+    print(f"studio compose {width}x{height}{signing}: {1e3 / ms.mean():.0f} frames/s on one core "
           f"(mean {ms.mean():.2f} ms, median {np.median(ms):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms, "
           f"max {ms.max():.2f} ms; {args.frames} frames)")
 

@@ -30,9 +30,10 @@ STATES = (
                  product=ProductCard("Travel mug with a leak-proof lid", "$24.99")),
 )
 ZH_STATES = (
-    ProgramState(subtitle="晚上好，欢迎收看今天的节目。", headline="新大桥明年春季通车", source="新华社",
-                 segment="本地"),
-    ProgramState(subtitle="保温杯，保冷二十四小时。", product=ProductCard("保温杯", "¥19.9")),
+    ProgramState(subtitle="晚上好，欢迎收看今天的节目。", headline="新大桥明年春季通车",
+                 source="新华社", segment="本地"),
+    ProgramState(subtitle="保温杯，保冷二十四小时。",
+                 product=ProductCard("保温杯", "¥19.9")),
 )
 
 
@@ -144,10 +145,11 @@ def test_the_graphics_keep_clear_of_a_signer_in_a_corner(position, corner):
     layout = signer_pip_layout(1280, 720, position, corner=corner, size=0.3)
     signer = layout.box("signer")
     assert (signer.h, signer.w) == (216, 162)
-    assert (signer.x < 640) == corner.endswith("left") and (signer.y < 360) == corner.startswith("top")
+    assert (signer.x < 640) == corner.endswith("left")
+    assert (signer.y < 360) == corner.startswith("top")
     for role in ("strap", "subtitles", "card", "title", "label"):
         box = layout.box(role)
-        assert box is not None and not box.overlaps(signer), f"{role} {box} over the signer {signer}"
+        assert box is not None and not box.overlaps(signer), f"{role} {box} over {signer}"
     assert layout.ordered()[-1].role == "label"
     assert layout.box("subtitles").w >= 0.6 * (1280 - 128), "the subtitles keep most of the width"
 
@@ -183,7 +185,8 @@ def test_the_signer_as_the_main_figure_with_the_presenter_small_or_absent(presen
     shown = frame[signer.y:signer.y + signer.h, signer.x:signer.x + signer.w]
     assert (shown == SIGNER_COLOUR).all(), "nothing is drawn over the signer"
     subtitles = layout.box("subtitles")
-    assert subtitles.x + subtitles.w < signer.x and layout.box("strap").x + layout.box("strap").w < signer.x
+    strap = layout.box("strap")
+    assert subtitles.x + subtitles.w < signer.x and strap.x + strap.w < signer.x
     assert studio.presenter_box == small
     if small is not None:        # the presenter in its corner, under the subtitles and strap
         assert ((frame[small.y:small.y + small.h, small.x:small.x + small.w]
@@ -249,7 +252,8 @@ def test_a_layout_keeps_the_label_on_top_and_the_figures_under_the_graphics():
         Layout(1280, 720, tuple(replace(p, z=99) if p.role == "strap" else p
                                 for p in layout.placements))
     with pytest.raises(AnchorError, match="figures must stand below"):
-        Layout(1280, 720, layout.placements + (Placement("signer", Box(0, 0, 10, 10), label.z - 1),))
+        Layout(1280, 720,
+               layout.placements + (Placement("signer", Box(0, 0, 10, 10), label.z - 1),))
     with pytest.raises(AnchorError, match="label has no region"):
         Layout(1280, 720, tuple(p for p in layout.placements if p is not label))
     assert strap.box.y + strap.box.h < layout.box("subtitles").y

@@ -7,8 +7,8 @@ a missing or broken file is named in the error rather than deep in a stack trace
 
 Generation runs in a thread and streams through `TextIteratorStreamer`; a `StoppingCriteria`
 ends it when the deadline (on the caller's clock) passes or the reader closes the stream, and a
-reply that waits for another's turn at the model waits no longer than its deadline leaves. torch and transformers are
-imported only by `load`.
+reply that waits for another's turn at the model waits no longer than its deadline leaves.
+torch and transformers are imported only by `load`.
 """
 from __future__ import annotations
 

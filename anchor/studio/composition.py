@@ -111,7 +111,7 @@ class Studio:
         if label_text is not None and not label_text.strip():
             raise AnchorError("studio label_text: the AI-generated label may not be empty")
         if (layout is None) == (presenter_box is None):
-            raise AnchorError("studio: give a layout or a presenter box, not both")
+            raise AnchorError("studio: give either a layout or a presenter box")
         if layout is None:
             layout = program_layout(width, height, presenter=presenter_box)
         if (layout.width, layout.height) != (width, height):
@@ -133,7 +133,8 @@ class Studio:
                                             main.x + main.w / 2)
         self._background.flags.writeable = False
         self._label = self._draw_label(self._graphics["label"])
-        self._title = self._draw_title(self._graphics["title"]) if "title" in self._graphics else None
+        title = self._graphics.get("title")
+        self._title = None if title is None else self._draw_title(title)
         self._subtitle_size = round(0.047 * self._short)
         self._band_pad = round(0.016 * self._short)
         # Graphics cache: role -> (content, sprite); the plates and the figure bases in them.
