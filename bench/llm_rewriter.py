@@ -63,7 +63,7 @@ def main() -> None:
     with OpenAIServer(Reply(PITCH, token_interval_s=args.token_ms / 1000)) as server:
         firsts, wholes = [], []
         for _ in range(args.runs):
-            llm = LLMRewriter(chat(server.base_url), warn=lambda m: None)
+            llm = LLMRewriter(chat(server.base_url), clock=SystemClock(), warn=lambda m: None)
             started = time.perf_counter()
             first = None
             for item in llm.utterances(product, language="en", voice="en-us"):
@@ -90,14 +90,15 @@ def main() -> None:
                                    ("server hangs (timeout 1 s)", server.base_url, Hang())):
             if script is not None:
                 server.script(script)
-            llm = LLMRewriter(chat(url, 1.0), timeout_s=1.0, warn=lambda m: None)
+            llm = LLMRewriter(chat(url, 1.0), clock=SystemClock(), timeout_s=1.0,
+                              warn=lambda m: None)
             started = time.perf_counter()
             next(iter(llm.utterances(product, language="en", voice="en-us")))
             print(f"{label}: rules text after {1000 * (time.perf_counter() - started):.0f} ms")
 
         server.script(Reply("The Trail Bottle is $19.99 and keeps drinks cold for 24 hours.",
                             first_token_s=0.2, token_interval_s=args.token_ms / 1000))
-        answerer = LLMAnswerer(show, chat(server.base_url), timeout_s=5.0)
+        answerer = LLMAnswerer(show, chat(server.base_url), clock=SystemClock(), timeout_s=5.0)
         scheduler = Scheduler(show, voice_for=casting.voice_for, answerer=answerer,
                               clock=SystemClock(), warn=lambda m: None)
         scheduler.next_turn()

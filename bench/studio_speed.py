@@ -2,9 +2,11 @@
 
 A synthetic presenter (a 540x720 RGBA base and a 300x360 RGBA patch that moves a few pixels
 every frame) goes through Studio.compose at 1280x720 with a headline strap and a subtitle that
-changes every 75 frames. Pinned to one core with OpenCV single-threaded.
+changes every 75 frames. With `--signer`, a second figure too: a 162x216 signer in the bottom-left
+corner (signer_pip_layout) whose hands patch moves every frame. Pinned to one core with OpenCV
+single-threaded.
 
-    .venv/bin/python bench/studio_speed.py [--frames 1500] [--size 1280x720] [--product]
+    .venv/bin/python bench/studio_speed.py [--frames 1500] [--size 1280x720] [--product] [--signer]
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import cv2
 import numpy as np
 
 from anchor.media import Layer, PresenterFrame
-from anchor.studio import ProductCard, ProgramState, Studio, presenter_box
+from anchor.studio import ProductCard, ProgramState, Studio, presenter_layout, signer_pip_layout
 
 SUBTITLES = (
     "Good evening, and welcome to the program.",
@@ -47,17 +49,25 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=1500)
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--product", action="store_true", help="show a product card too")
+    parser.add_argument("--signer", action="store_true", help="a signer in a corner too")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     cv2.setNumThreads(1)
 
-    box = presenter_box(width, height, "right")
-    studio = Studio(width=width, height=height, presenter_box=box, background="#1b2a41",
+    layout = (signer_pip_layout(width, height, "right", corner="bottom-left") if args.signer
+              else presenter_layout(width, height, "right"))
+    studio = Studio(width=width, height=height, layout=layout, background="#1b2a41",
                     language="en", title="Anchor News")
+    box = layout.box("presenter")
     base_image, patch_image = synthetic_presenter(box.w, box.h)
     base = Layer(base_image)
+    signer_box = layout.box("signer")
+    if signer_box is not None:
+        signer_base = Layer(synthetic_presenter(signer_box.w, signer_box.h)[0])
+        hands = np.zeros((60, 90, 4), np.uint8)
+        hands[...] = (224, 184, 160, 255)
     product = ProductCard("Noise-cancelling headphones", "$199") if args.product else None
     states = [ProgramState(subtitle=s, headline="Markets rally as inflation cools",
                            source="Reuters", segment="Business", product=product)
@@ -67,12 +77,15 @@ def main() -> None:
     for n in range(args.frames):
         dx, dy = int(4 * np.sin(n / 7)), int(3 * np.cos(n / 11))
         frame = PresenterFrame(base, Layer(patch_image, px + dx, py + dy))
+        signer = (None if signer_box is None else
+                  PresenterFrame(signer_base, Layer(hands, 30 + 2 * dy, 90 + 3 * dx)))
         state = states[(n // 75) % len(states)]
         t0 = time.perf_counter()
-        studio.compose(frame, state)
+        studio.compose(frame, state, signer=signer)
         times.append(time.perf_counter() - t0)
     ms = np.array(times[10:]) * 1e3
-    print(f"studio compose {width}x{height}: {1e3 / ms.mean():.0f} frames/s on one core "
+    signing = " + signer" if args.signer else ""
+    print(f"studio compose {width}x{height}{signing}: {1e3 / ms.mean():.0f} frames/s on one core "
           f"(mean {ms.mean():.2f} ms, median {np.median(ms):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms, "
           f"max {ms.max():.2f} ms; {args.frames} frames)")
 

@@ -10,6 +10,8 @@ Each request takes the next scripted reply (the last one repeats when the script
 else one JSON object; with a time to first token and a time between tokens), `Failure` (an
 HTTP error with the protocol's error body), `Raw` (any bytes: garbage), `Hang` (accepts the
 request and never answers) and `Drop` (streams a few tokens, then cuts the connection).
+A streamed `Reply(hold_after=n)` sends n deltas, sets `server.holding` and waits for
+`server.release()` before the rest: tests order events instead of timing them.
 The aiohttp app runs in its own thread on 127.0.0.1 and a free port.
 """
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Reply:
     first_token_s: float = 0.0              # from the request to the first delta
     token_interval_s: float = 0.0           # between deltas
     done: bool = True                       # end the event stream with "data: [DONE]"
+    hold_after: int | None = None           # deltas sent before waiting for server.release()
 
     def deltas(self) -> tuple[str, ...]:
         if self.pieces is not None:
@@ -82,7 +85,9 @@ class OpenAIServer:
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
+        self._released: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
+        self.holding = threading.Event()     # a reply is held (see Reply.hold_after)
 
     @property
     def base_url(self) -> str:
@@ -92,6 +97,10 @@ class OpenAIServer:
         """Replace what the next requests get."""
         with self._lock:
             self._script = list(replies)
+
+    def release(self) -> None:
+        """Let a held reply go on (and every later one straight through)."""
+        self._loop.call_soon_threadsafe(self._released.set)
 
     def __enter__(self) -> "OpenAIServer":
         started = threading.Event()
@@ -117,6 +126,7 @@ class OpenAIServer:
 
     async def _main(self, started: threading.Event) -> None:
         self._stopping = asyncio.Event()
+        self._released = asyncio.Event()
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._completions)
         runner = web.AppRunner(app, shutdown_timeout=0.2)
@@ -167,6 +177,9 @@ class OpenAIServer:
         for i, delta in enumerate(deltas):
             if i:
                 await asyncio.sleep(reply.token_interval_s)
+            if i == reply.hold_after:
+                self.holding.set()
+                await self._until_released()
             if cut_after is not None and i == cut_after:
                 request.transport.close()
                 received.finished_at = time.monotonic()
@@ -179,6 +192,14 @@ class OpenAIServer:
         await response.write_eof()
         received.finished_at = time.monotonic()
         return response
+
+
+    async def _until_released(self) -> None:
+        """Wait for release() (or the server's end; a minute at most, so nothing hangs)."""
+        waits = [asyncio.ensure_future(e.wait()) for e in (self._released, self._stopping)]
+        await asyncio.wait(waits, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
 
 
 def _event(payload: dict) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import time
 
 import pytest
 
@@ -12,8 +11,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 pytest.importorskip("transformers")
 
+from anchor.clock import SystemClock
 from anchor.language_model import load_chat_model
-from anchor.language_model.chat import ChatConfig, ChatError, ChatMessage, sentences
+from anchor.language_model.chat import ChatConfig, ChatError, ChatMessage, Deadline, sentences
 from anchor.language_model.hf_chat import TransformersChat
 
 CORPUS = ["Good evening and welcome to the news .", "The market rose today !",
@@ -105,23 +105,50 @@ def test_sentences_come_out_of_the_stream(chat):
     assert all(s[-1] in ".!?" or len(s) > 40 for s in said[:-1])
 
 
+class TickingClock:
+    """A clock that moves `step` seconds each time it is read: the deadline is checked once per
+    generated token, so time here counts tokens."""
+
+    def __init__(self, step: float):
+        self.step, self.reads, self._t = step, 0, 0.0
+
+    def now(self) -> float:
+        self.reads += 1
+        self._t += self.step
+        return self._t
+
+    async def sleep_until(self, t: float) -> None:
+        self._t = max(self._t, t)
+
+
 def test_the_deadline_stops_generation(chat):
-    started = time.monotonic()
+    clock = TickingClock(0.001)
     got = []
     with pytest.raises(ChatError, match="deadline of 0.3 s passed"):
-        for delta in chat.stream(QUESTION, max_tokens=4000, deadline_s=0.3):
+        for delta in chat.stream(QUESTION, max_tokens=4000,
+                                 deadline=Deadline.after(0.3, clock=clock)):
             got.append(delta)
-    assert time.monotonic() - started < 2.0
-    assert 0 < len("".join(got).split()) < 4000
+    assert 0 < len("".join(got).split()) <= 300        # 0.3 s at 0.001 s a token
+    assert clock.reads <= 302
 
 
 def test_closing_the_stream_early_stops_generation(chat):
-    stream = chat.stream(QUESTION, max_tokens=4000)
+    clock = TickingClock(0.0)            # counts the tokens generated, never passes the deadline
+    stream = chat.stream(QUESTION, max_tokens=4000, deadline=Deadline.after(1, clock=clock))
     next(stream)
-    started = time.monotonic()
     stream.close()                      # waits for the generating thread, which stops at once
-    assert time.monotonic() - started < 1.0
+    assert clock.reads < 2000, "generation went on after the stream was closed"
     assert len("".join(chat.stream(QUESTION, max_tokens=5)).split()) == 5   # still usable
+
+
+def test_a_reply_waiting_for_the_model_waits_no_longer_than_its_deadline(chat):
+    first = chat.stream(QUESTION, max_tokens=4000)
+    next(first)                          # the model is busy with the first reply
+    try:
+        with pytest.raises(ChatError, match="deadline of 0.2 s passed"):
+            list(chat.stream(QUESTION, deadline=Deadline.after(0.2, clock=SystemClock())))
+    finally:
+        first.close()
 
 
 @pytest.mark.parametrize("device", ["cuda", "cuda:1"])

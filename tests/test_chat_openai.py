@@ -1,12 +1,16 @@
-"""The OpenAI-compatible chat client against a local server speaking the protocol."""
+"""The OpenAI-compatible chat client against a local server speaking the protocol. Deadlines
+are on an injected clock: a virtual one where the test moves time, the system clock where a
+blocked read must end at the deadline; the order of events, never their timing, is checked."""
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
 
+from anchor.clock import SystemClock, VirtualClock
 from anchor.language_model import load_chat_model
-from anchor.language_model.chat import ChatConfig, ChatError, ChatMessage, sentences
+from anchor.language_model.chat import ChatConfig, ChatError, ChatMessage, Deadline, sentences
 from anchor.language_model.openai_chat import OpenAIChat
 from openai_server import Drop, Failure, Hang, OpenAIServer, Raw, Reply, closed_port
 
@@ -42,18 +46,23 @@ def test_streams_deltas_and_sends_the_request_with_the_key_from_the_environment(
     assert chat.name == "openai:tiny-chat"
 
 
+def advance(clock: VirtualClock, seconds: float) -> None:
+    asyncio.run(clock.sleep_until(clock.now() + seconds))
+
+
 def test_the_first_sentence_is_ready_before_the_server_finishes():
     text = "Good evening. Tonight the city opens its new bridge. Traffic should ease by May."
-    with OpenAIServer(Reply(text, token_interval_s=0.04)) as server:
-        got = []
-        for sentence in sentences(client(server).stream(QUESTION), language="en"):
-            got.append((sentence, time.monotonic()))
-    request = server.received[0]
-    assert [s for s, _ in got] == ["Good evening.", "Tonight the city opens its new bridge.",
-                                   "Traffic should ease by May."]
-    # "Good evening." is complete once " Tonight" arrives: the third of 14 deltas
-    assert got[0][1] < request.sent_at[3] < request.finished_at
-    assert got[1][1] < request.finished_at
+    # "Good evening." is complete once " Tonight" arrives, the third of 14 deltas; the server
+    # holds the rest back until the test has the first sentence
+    with OpenAIServer(Reply(text, hold_after=3)) as server:
+        said = sentences(client(server).stream(QUESTION), language="en")
+        first = next(said)
+        request = server.received[0]
+        assert first == "Good evening." and request.finished_at is None
+        server.release()
+        rest = list(said)
+    assert rest == ["Tonight the city opens its new bridge.", "Traffic should ease by May."]
+    assert request.finished_at is not None
 
 
 def test_a_plain_json_reply_when_streaming_is_off_or_the_server_ignores_it():
@@ -106,23 +115,32 @@ def test_a_server_that_is_down():
 
 def test_a_server_that_hangs_times_out():
     with OpenAIServer(Hang()) as server:
-        started = time.monotonic()
         message = fails(client(server, timeout_s=0.3, retries=2))
-        elapsed = time.monotonic() - started
     assert "sent nothing for 0.3 s" in message
-    assert 0.3 <= elapsed < 1.5 and len(server.received) == 1   # a timeout is not retried
+    assert len(server.received) == 1   # a timeout is not retried
 
 
-def test_slow_tokens_stop_at_the_deadline():
-    with OpenAIServer(Reply("word " * 40, token_interval_s=0.05)) as server:
+def test_no_text_comes_after_the_deadline_on_the_callers_clock():
+    clock = VirtualClock()
+    with OpenAIServer(Reply("word " * 40)) as server:
         got = []
-        started = time.monotonic()
-        with pytest.raises(ChatError, match="deadline"):
-            for delta in client(server).stream(QUESTION, deadline_s=0.5):
+        with pytest.raises(ChatError, match="the deadline passed"):
+            for delta in client(server).stream(QUESTION, deadline=Deadline.after(5, clock=clock)):
                 got.append(delta)
-        elapsed = time.monotonic() - started
-    assert 0.45 <= elapsed < 1.2
-    assert 3 <= len(got) < 40
+                if len(got) == 3:
+                    advance(clock, 5)         # the reply is now late, on the caller's clock
+    assert got == ["word", " word", " word"]
+
+
+def test_a_read_that_waits_past_the_deadline_ends_there():
+    with OpenAIServer(Reply("word " * 40, hold_after=3)) as server:
+        got = []
+        deadline = Deadline.after(0.3, clock=SystemClock())
+        with pytest.raises(ChatError, match="the deadline passed"):
+            for delta in client(server).stream(QUESTION, deadline=deadline):
+                got.append(delta)
+        assert server.holding.is_set() and server.received[0].finished_at is None
+    assert got == ["word", " word", " word"]
 
 
 @pytest.mark.parametrize("garbage, reason", [
@@ -156,7 +174,7 @@ def test_a_connection_cut_mid_answer_is_an_error_after_the_text_so_far():
 
 def test_no_retry_when_the_deadline_leaves_no_time_for_the_backoff():
     with OpenAIServer(Failure(503)) as server:
-        started = time.monotonic()
-        message = fails(client(server, retries=3, backoff_s=1.0), deadline_s=0.3)
-    assert "HTTP 503" in message and "leaves no time to retry" in message
-    assert time.monotonic() - started < 0.5 and len(server.received) == 1
+        deadline = Deadline.after(0.3, clock=VirtualClock())
+        message = fails(client(server, retries=3, backoff_s=1.0), deadline=deadline)
+    assert "HTTP 503" in message and "the deadline of 0.3 s leaves no time to retry" in message
+    assert len(server.received) == 1

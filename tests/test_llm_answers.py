@@ -1,18 +1,20 @@
 """The LLM answerer against a real OpenAI-compatible server on 127.0.0.1 and the real HTTP
 client: answers grounded in the show's facts, the comment sent as quoted data, invented prices,
 off-topic replies to a prompt injection and every server fault giving the offline answer, and
-a live scheduler that queues the answer when it is ready without ever waiting for it."""
+a live scheduler that queues the answer when it is ready without ever waiting for it. The
+answerer's deadline is on an injected clock; the tests order events (a reply the server holds
+back) instead of timing them."""
 from __future__ import annotations
 
+import asyncio
 import threading
-import time
 
 import pytest
 from openai_server import Failure, Hang, OpenAIServer, Raw, Reply
 
 from anchor.answers import Answerer
 from anchor.answers.llm import LLMAnswerer
-from anchor.clock import VirtualClock, SystemClock
+from anchor.clock import SystemClock, VirtualClock
 from anchor.language_model.openai_chat import OpenAIChat
 from anchor.live import Scheduler
 from anchor.moderation import CommentGate, screen_generated
@@ -49,11 +51,11 @@ def show():
     return parse_show(SHOW, path="shop.yaml")
 
 
-def answerer(server, *, timeout_s=5.0, warnings=None):
-    chat = OpenAIChat(base_url=server.base_url, model="tiny", timeout_s=timeout_s, retries=0,
-                      connect_timeout_s=1.0)
+def answerer(server, *, timeout_s=5.0, warnings=None, clock=None, read_timeout_s=None):
+    chat = OpenAIChat(base_url=server.base_url, model="tiny", retries=0, connect_timeout_s=1.0,
+                      timeout_s=read_timeout_s or timeout_s)
     warn = warnings.append if warnings is not None else (lambda message: None)
-    return LLMAnswerer(show(), chat, timeout_s=timeout_s, warn=warn)
+    return LLMAnswerer(show(), chat, clock=clock or SystemClock(), timeout_s=timeout_s, warn=warn)
 
 
 @pytest.fixture()
@@ -128,41 +130,44 @@ def test_the_comment_cannot_close_its_quotes(server):
                          ids=["slow", "garbage", "empty", "error"])
 def test_a_failing_server_gives_the_offline_answer(server, fault):
     server.script(fault)
-    started = time.monotonic()
-    said = answerer(server, timeout_s=0.6).answer(PRICE_QUESTION)
+    llm = answerer(server, timeout_s=0.6)
+    said = llm.answer(PRICE_QUESTION)
     assert said == Answerer(show()).answer(PRICE_QUESTION)
-    assert time.monotonic() - started < 3.0
+    assert llm.counts["fallback"] == 1
 
 
 def test_answer_later_never_blocks_and_falls_back_when_the_model_is_late(server):
-    server.script(Hang())
-    llm = answerer(server, timeout_s=0.5)
+    # the model starts its answer, then the server holds the rest back
+    server.script(Reply("The Trail Bottle is $19.99, and it keeps drinks cold.", hold_after=2))
+    clock = VirtualClock()
+    llm = answerer(server, timeout_s=5.0, clock=clock, read_timeout_s=60)
     got, came = [], threading.Event()
-    started = time.monotonic()
     llm.answer_later(PRICE_QUESTION, done=lambda answer: (got.append(answer), came.set()))
-    assert time.monotonic() - started < 0.1
-    assert came.wait(3)
+    assert not came.is_set()                 # answer_later returned with the model still busy
+    assert server.holding.wait(30)
+    asyncio.run(clock.sleep_until(5.0))      # the deadline passes on the answerer's clock ...
+    server.release()                         # ... before the rest of the reply comes
+    assert came.wait(30)
     assert got == [Answerer(show()).answer(PRICE_QUESTION)]
-    time.sleep(0.3)
-    assert len(got) == 1                                   # given once, never twice
+    assert llm.counts == {"model": 0, "fallback": 1, "busy": 0}   # given once, by the fallback
 
 
 def test_live_a_comment_returns_at_once_and_the_answer_is_spoken_when_ready(server):
     server.script(Reply("The Trail Bottle is $19.99, a great price for a bottle that keeps "
-                        "drinks cold for 24 hours.", first_token_s=0.3))
-    llm = answerer(server)
+                        "drinks cold for 24 hours.", hold_after=0))
+    clock = VirtualClock()
+    llm = answerer(server, clock=clock, read_timeout_s=60)
     scheduler = Scheduler(show(), voice_for=casting.voice_for, answerer=llm,
-                          clock=SystemClock(), warn=lambda message: None)
+                          clock=clock, warn=lambda message: None)
     scheduler.next_turn()
     queued = threading.Event()
-    started = time.monotonic()
+    # the comment returns while the server holds the answer back: it did not wait
     assert scheduler.comment("viewer", PRICE_QUESTION, done=lambda answer: queued.set()) == ""
-    assert time.monotonic() - started < 0.1                 # the comment did not wait
-    captions = []
-    while not queued.is_set() and time.monotonic() - started < 5:
-        spoken, _ = scheduler.next_turn()                   # the show goes on meanwhile
-        captions.append(spoken.caption)
-    assert queued.is_set() and captions and captions[0]     # the script was spoken meanwhile
+    assert server.holding.wait(30)
+    captions = [scheduler.next_turn()[0].caption for _ in range(3)]   # the show goes on
+    assert not queued.is_set() and captions[0]              # the script was spoken meanwhile
+    server.release()
+    assert queued.wait(30)
     answer = [scheduler.next_turn()[0].caption for _ in range(2)]
     assert answer[0] == "The Trail Bottle is $19.99, a great price for a bottle that keeps drinks cold for 24 hours."
 

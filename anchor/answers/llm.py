@@ -11,8 +11,9 @@ topic (share words with its facts). Any failure (ChatError, deadline, a refused 
 offline answer, which is built from the show alone.
 
 `answer_later(question, current=..., done=...)` never blocks: the model is asked on a worker
-thread, and `done` gets the answer (the model's, or the offline one when the model fails or is
-later than `timeout_s`) exactly once. At most `max_pending` questions wait on the model; past
+thread, and `done` gets the answer (the model's, or the offline one when the model fails or
+misses its deadline, `timeout_s` on the injected `clock`) exactly once: the chat backends stop
+at the deadline, so no timer is needed. At most `max_pending` questions wait on the model; past
 that the offline answer is given at once. The live scheduler uses it, so neither a comment nor
 the render thread ever waits on a model.
 """
@@ -21,11 +22,11 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from collections.abc import Callable
 
 from anchor.answers.offline import Answerer
-from anchor.language_model.chat import ChatError, ChatMessage, ChatModel
+from anchor.clock import Clock
+from anchor.language_model.chat import ChatError, ChatMessage, ChatModel, Deadline
 from anchor.rewriter.facts import shares_topic
 from anchor.rewriter.llm import Refused, check_sentence, segment_facts, segment_topic
 from anchor.show import NewsSegment, ProductSegment, Show
@@ -63,10 +64,12 @@ _CURRENT = {"en": "\nThe product on screen now: {name}.", "zh": "\n当前屏幕�
 
 
 class LLMAnswerer:
-    def __init__(self, show: Show, chat: ChatModel, *, fallback: Answerer | None = None,
-                 max_tokens: int = 160, temperature: float = 0.5, timeout_s: float = 10.0,
-                 max_pending: int = 4, warn: Callable[[str], None] | None = None):
-        self.chat, self.language = chat, ("zh" if show.language == "zh" else "en")
+    def __init__(self, show: Show, chat: ChatModel, *, clock: Clock,
+                 fallback: Answerer | None = None, max_tokens: int = 160,
+                 temperature: float = 0.5, timeout_s: float = 10.0, max_pending: int = 4,
+                 warn: Callable[[str], None] | None = None):
+        self.chat, self.clock = chat, clock
+        self.language = "zh" if show.language == "zh" else "en"
         self.fallback = fallback or Answerer(show)
         self.max_tokens, self.temperature, self.timeout_s = max_tokens, temperature, timeout_s
         self.max_pending = max_pending
@@ -79,7 +82,7 @@ class LLMAnswerer:
         self._system = _SYSTEM[self.language].format(title=show.title, facts=self.facts)
         self._pending = 0
         self._lock = threading.Lock()
-        self.counts = {"model": 0, "fallback": 0, "late": 0, "busy": 0}
+        self.counts = {"model": 0, "fallback": 0, "busy": 0}
 
     # ---- the Answerer interface ----
 
@@ -101,7 +104,7 @@ class LLMAnswerer:
     def answer_later(self, question: str, *, current: str | None = None,
                      done: Callable[[str | None], None]) -> None:
         """Answer on a worker thread; `done(answer)` is called once, at the latest about
-        `timeout_s` from now (then with the offline answer). Never blocks."""
+        `timeout_s` from now on the clock (then with the offline answer). Never blocks."""
         with self._lock:
             busy = self._pending >= self.max_pending
             if not busy:
@@ -110,35 +113,18 @@ class LLMAnswerer:
             self._count("busy")
             done(self.fallback.answer(question, current=current))
             return
-        once = threading.Lock()
-
-        def give(answer: str | None) -> bool:
-            if not once.acquire(blocking=False):
-                return False
-            done(answer)
-            return True
-
-        def late() -> None:
-            if give(self.fallback.answer(question, current=current)):
-                self._count("late")
-                self._warn(f"LLM answer later than {self.timeout_s:g} s; "
-                           "answered from the show's facts")
-
-        timer = threading.Timer(self.timeout_s + 0.5, late)
-        timer.daemon = True
 
         def work() -> None:
             try:
-                give(self.answer(question, current=current))
+                answer = self.answer(question, current=current)
             except Exception as e:  # noqa: BLE001 (a 24/7 channel survives a faulty part)
                 self._warn(f"LLM answer failed ({type(e).__name__}: {e})")
-                give(self.fallback.answer(question, current=current))
+                answer = self.fallback.answer(question, current=current)
             finally:
-                timer.cancel()
                 with self._lock:
                     self._pending -= 1
+            done(answer)
 
-        timer.start()
         threading.Thread(target=work, daemon=True, name="anchor-llm-answer").start()
 
     # ---- asking the model ----
@@ -151,16 +137,16 @@ class LLMAnswerer:
 
     def ask(self, question: str, *, current: str | None = None) -> str:
         """The model's answer, checked; raises ChatError or Refused."""
-        started = time.monotonic()
+        deadline = Deadline.after(self.timeout_s, clock=self.clock)
         deltas = self.chat.stream(self.messages(question, current=current),
                                   max_tokens=self.max_tokens, temperature=self.temperature,
-                                  deadline_s=self.timeout_s)
+                                  deadline=deadline)
         parts = []
         try:
             for delta in deltas:
-                parts.append(delta)
-                if time.monotonic() - started > self.timeout_s:
+                if deadline.passed():
                     raise ChatError(f"no answer within {self.timeout_s:g} s")
+                parts.append(delta)
                 if sum(map(len, parts)) > 4 * MAX_ANSWER_CHARS:
                     break
         finally:

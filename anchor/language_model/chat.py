@@ -8,7 +8,9 @@ model is still writing. A `ChatConfig` names one of the two backends:
 - "openai": any OpenAI-compatible chat-completions server (anchor/language_model/openai_chat.py).
 
 `anchor.language_model.load_chat_model` builds it; neither backend is imported before then, so
-`import anchor` never loads torch or transformers.
+`import anchor` never loads torch or transformers. A reply's `Deadline` is a moment on the
+caller's injected clock (anchor.clock): backends never read wall time, and bound every wait
+(a connection, a read, a turn at the model) by the time the deadline leaves.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from anchor.clock import Clock
 from anchor.errors import AnchorError
 from anchor.text.sentences import _BOUNDARY, _cut_point, _ends_sentence
 
@@ -41,15 +44,34 @@ class ChatMessage:
             raise ChatError(f"chat message role {self.role!r} is not one of {', '.join(ROLES)}")
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Deadline:
+    """When a reply must be complete: `seconds` after it was asked for, on `clock`."""
+    clock: Clock
+    at: float
+    seconds: float
+
+    @classmethod
+    def after(cls, seconds: float, *, clock: Clock) -> "Deadline":
+        return cls(clock, clock.now() + seconds, seconds)
+
+    def left(self) -> float:
+        """Seconds until the deadline (0 or less: it has passed)."""
+        return self.at - self.clock.now()
+
+    def passed(self) -> bool:
+        return self.left() <= 0
+
+
 @runtime_checkable
 class ChatModel(Protocol):
     name: str
 
     def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int = 256,
-               temperature: float = 0.7, deadline_s: float | None = None) -> Iterator[str]:
+               temperature: float = 0.7, deadline: Deadline | None = None) -> Iterator[str]:
         """Text deltas as generated; raises ChatError (down, timeout, garbage, empty).
 
-        `deadline_s` counts seconds from the call: generation stops there and ChatError is raised.
+        At the `deadline` generation stops and ChatError is raised; no delta comes after it.
         Closing the iterator early stops the generation.
         """
         ...

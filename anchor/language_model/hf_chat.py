@@ -6,20 +6,20 @@ local_files_only: never a download) or a hub name such as "Qwen/Qwen2.5-0.5B-Ins
 a missing or broken file is named in the error rather than deep in a stack trace.
 
 Generation runs in a thread and streams through `TextIteratorStreamer`; a `StoppingCriteria`
-ends it when the deadline passes or the reader closes the stream. torch and transformers are
-imported only by `load`.
+ends it when the deadline (on the caller's clock) passes or the reader closes the stream, and a
+reply that waits for another's turn at the model waits no longer than its deadline leaves.
+torch and transformers are imported only by `load`.
 """
 from __future__ import annotations
 
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from anchor.language_model.chat import ChatError, ChatMessage
+from anchor.language_model.chat import ChatError, ChatMessage, Deadline
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,8 @@ _WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_m
 
 
 class TransformersChat:
-    """A loaded causal LM and tokenizer. One generation runs at a time; a second caller waits."""
+    """A loaded causal LM and tokenizer. One generation runs at a time; a second caller waits
+    (until its deadline at most)."""
 
     def __init__(self, *, model: Any, tokenizer: Any, device: str, name: str):
         self.model, self.tokenizer, self.device, self.name = model, tokenizer, device, name
@@ -75,13 +76,12 @@ class TransformersChat:
     # ---- the ChatModel interface ---------------------------------------------------------------
 
     def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int = 256,
-               temperature: float = 0.7, deadline_s: float | None = None) -> Iterator[str]:
+               temperature: float = 0.7, deadline: Deadline | None = None) -> Iterator[str]:
         import torch
         from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         if max_tokens < 1:
             raise ChatError(f"{self.name}: max_tokens must be at least 1, not {max_tokens}")
-        deadline = None if deadline_s is None else time.monotonic() + deadline_s
         try:
             inputs = self.tokenizer.apply_chat_template(
                 [{"role": m.role, "content": m.content} for m in messages],
@@ -104,8 +104,13 @@ class TransformersChat:
         failures: list[BaseException] = []
 
         def generate() -> None:
+            wait = -1 if deadline is None else max(0.0, deadline.left())
+            if not self._one_at_a_time.acquire(timeout=wait):
+                stop.deadline_passed = True       # another reply had the model all along
+                streamer.end()
+                return
             try:
-                with self._one_at_a_time, torch.inference_mode():
+                with torch.inference_mode():
                     self.model.generate(
                         **inputs, max_new_tokens=new_tokens, streamer=streamer,
                         stopping_criteria=StoppingCriteriaList([stop]),
@@ -114,6 +119,8 @@ class TransformersChat:
             except BaseException as e:     # reported to the reader below
                 failures.append(e)
                 streamer.end()
+            finally:
+                self._one_at_a_time.release()
 
         thread = threading.Thread(target=generate, name="llm-generate", daemon=True)
         thread.start()
@@ -132,13 +139,13 @@ class TransformersChat:
         if failures:
             raise ChatError(f"{self.name}: generation failed ({_first_line(failures[0])})")
         if stop.deadline_passed:
-            raise ChatError(f"{self.name}: the deadline of {deadline_s:g} s passed before "
+            raise ChatError(f"{self.name}: the deadline of {deadline.seconds:g} s passed before "
                             "the reply was complete")
         if held is not None:
             raise ChatError(f"{self.name}: empty answer")
 
 
-def _stop_criteria(deadline: float | None) -> Any:
+def _stop_criteria(deadline: Deadline | None) -> Any:
     """A StoppingCriteria that ends generation at `deadline` or once `cancelled` is set."""
     import torch
     from transformers import StoppingCriteria
@@ -148,7 +155,7 @@ def _stop_criteria(deadline: float | None) -> Any:
         deadline_passed = False
 
         def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-            if deadline is not None and time.monotonic() >= deadline:
+            if deadline is not None and deadline.passed():
                 self.deadline_passed = True
             done = self.cancelled or self.deadline_passed
             return torch.full((input_ids.shape[0],), done, dtype=torch.bool,

@@ -9,7 +9,8 @@ configuration names and sent as "Authorization: Bearer ..."; it never appears in
 Connection errors, 5xx and 429 are retried with exponential backoff (429 and 503 honour a short
 Retry-After), but only before the reply starts: text already yielded is never repeated. 4xx
 other than 429 fail at once. A read timeout (the server sends nothing for `timeout_s`) is not
-retried. `deadline_s` bounds the whole call, retries and backoff included.
+retried. The `Deadline` bounds the whole call, retries and backoff included: each wait on the
+network is cut to the time it leaves, and no delta is given once it has passed.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from anchor.language_model.chat import ChatError, ChatMessage
+from anchor.language_model.chat import ChatError, ChatMessage, Deadline
 
 _MAX_LINE = 1 << 20          # one SSE line or error body, in bytes
 _MAX_BODY = 16 << 20         # one non-streaming JSON reply
@@ -70,8 +71,7 @@ class OpenAIChat:
     # ---- the ChatModel interface ---------------------------------------------------------------
 
     def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int = 256,
-               temperature: float = 0.7, deadline_s: float | None = None) -> Iterator[str]:
-        deadline = None if deadline_s is None else time.monotonic() + deadline_s
+               temperature: float = 0.7, deadline: Deadline | None = None) -> Iterator[str]:
         request = {"messages": [{"role": m.role, "content": m.content} for m in messages],
                    "max_tokens": max_tokens, "temperature": temperature,
                    "stream": self.streaming}
@@ -90,10 +90,10 @@ class OpenAIChat:
                 delay = min(self.backoff_s * 2 ** attempt, _MAX_BACKOFF_S)
                 if failure.retry_after_s is not None:
                     delay = max(delay, min(failure.retry_after_s, _MAX_RETRY_AFTER_S))
-                if deadline is not None and time.monotonic() + delay >= deadline:
-                    raise self._error(f"{failure.reason}; the deadline of {deadline_s:g} s "
+                if deadline is not None and deadline.left() <= delay:
+                    raise self._error(f"{failure.reason}; the deadline of {deadline.seconds:g} s "
                                       "leaves no time to retry") from None
-                time.sleep(delay)
+                time.sleep(delay)            # a pause before asking the server again
                 attempt += 1
         try:
             kind = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
@@ -108,7 +108,7 @@ class OpenAIChat:
 
     # ---- one request ---------------------------------------------------------------------------
 
-    def _post(self, body: bytes, deadline: float | None
+    def _post(self, body: bytes, deadline: Deadline | None
               ) -> tuple[http.client.HTTPConnection, socket.socket, http.client.HTTPResponse]:
         """Send the request; the connection, its socket (kept: http.client drops it from the
         connection when the server will close it) and a 200 response."""
@@ -159,7 +159,7 @@ class OpenAIChat:
         raise self._error(reason)
 
     def _event_stream(self, sock: socket.socket, response: http.client.HTTPResponse,
-                      deadline: float | None) -> Iterator[str]:
+                      deadline: Deadline | None) -> Iterator[str]:
         data: list[str] = []
         for line_number, line in enumerate(self._lines(sock, response, deadline), 1):
             text = line.decode("utf-8", errors="replace").rstrip("\r\n")
@@ -173,16 +173,18 @@ class OpenAIChat:
                 return
             delta = self._delta(_parse(event, f"line {line_number}", self._error))
             if delta:
+                if deadline is not None and deadline.passed():
+                    raise self._timeout(deadline)
                 yield delta
         # the server closed the stream without "[DONE]": what came is the answer
 
     def _lines(self, sock: socket.socket, response: http.client.HTTPResponse,
-               deadline: float | None) -> Iterator[bytes]:
+               deadline: Deadline | None) -> Iterator[bytes]:
         """The lines of the body as they arrive. `read1` (unlike `readline`) reports a chunked
         body broken off mid-way, which is an error; a clean end just ends the lines."""
         pending = b""
         while True:
-            if deadline is not None and time.monotonic() >= deadline:
+            if deadline is not None and deadline.passed():
                 raise self._timeout(deadline)
             try:
                 sock.settimeout(_within(self.timeout_s, deadline))
@@ -202,7 +204,7 @@ class OpenAIChat:
                                   f"{_MAX_LINE} bytes")
 
     def _json_reply(self, sock: socket.socket, response: http.client.HTTPResponse,
-                    deadline: float | None) -> Iterator[str]:
+                    deadline: Deadline | None) -> Iterator[str]:
         try:
             sock.settimeout(_within(self.timeout_s, deadline))
             body = response.read(_MAX_BODY + 1)
@@ -256,8 +258,8 @@ class OpenAIChat:
             reason = reason.replace(self._key, "***")
         return ChatError(f"{self.where}: {reason}")
 
-    def _timeout(self, deadline: float | None) -> ChatError:
-        if deadline is not None and time.monotonic() >= deadline - 0.01:
+    def _timeout(self, deadline: Deadline | None) -> ChatError:
+        if deadline is not None and deadline.left() <= 0.01:
             return self._error("the deadline passed before the reply was complete")
         return self._error(f"the server sent nothing for {self.timeout_s:g} s")
 
@@ -275,10 +277,11 @@ def _non_empty(deltas: Iterator[str], error) -> Iterator[str]:
         raise error("empty answer")
 
 
-def _within(timeout_s: float, deadline: float | None) -> float:
+def _within(timeout_s: float, deadline: Deadline | None) -> float:
+    """A socket timeout: `timeout_s`, cut to what the deadline leaves."""
     if deadline is None:
         return timeout_s
-    return max(0.001, min(timeout_s, deadline - time.monotonic()))
+    return max(0.001, min(timeout_s, deadline.left()))
 
 
 def _parse(text: str, where: str, error) -> object:

@@ -54,8 +54,8 @@ class Channel:
         self.gate = CommentGate(clock=self.clock)
         # the voices of the show on air (a reload may define new ones)
         self.scheduler = Scheduler(self.show, voice_for=lambda u: show_voices(self.show)(u),
-                                   answerer=comment_answerer(self.show), clock=self.clock,
-                                   warn=log.warning)
+                                   answerer=comment_answerer(self.show, clock=self.clock),
+                                   clock=self.clock, warn=log.warning)
         animator, studio = stage(self.show, self.fmt, avatar=avatar)
         self.pacer = Pacer(fps=self.fmt.fps, clock=self.clock, buffer_ms=buffer_ms)
         frame_time = Fraction(1, self.fmt.fps)
@@ -148,7 +148,7 @@ class Channel:
         if show.layout != self.show.layout or show.avatar != self.show.avatar:
             log.warning("layout and avatar changes take effect when the channel restarts")
         self.show = show
-        self.scheduler.reload(show, answerer=comment_answerer(show))
+        self.scheduler.reload(show, answerer=comment_answerer(show, clock=self.clock))
         self._emit({"type": "show", "title": show.title})
         log.info("show reloaded", extra={"show": str(self.show_path)})
 

@@ -131,14 +131,15 @@ class _Reload:
 class _Reading:
     """One show read pass after pass, one segment at a time; remembers where it is."""
 
-    def __init__(self, show: Show, serial: int, warn: Callable[[str], None]):
+    def __init__(self, show: Show, serial: int, warn: Callable[[str], None], *, clock: Clock):
         self.show, self.serial = show, serial
         self.names = voice_names(show)          # unknown voice: AnchorError
         self.rewriter = RulesRewriter(seed=show.seed, warn=warn, source_name=str(show.path))
         script_rewriter = None
         if show.llm is not None:    # LLM text prepared ahead; never waited for (see lookahead)
             from anchor.rewriter import script_rewriter as llm_rewriter
-            script_rewriter = llm_rewriter(show, live=True, voices=self.names, warn=warn)
+            script_rewriter = llm_rewriter(show, live=True, clock=clock, voices=self.names,
+                                           warn=warn)
         self.script_rewriter = script_rewriter
         self._segments = segment_scripts(show, passes=None, warn=warn, rewriter=script_rewriter)
         self._items: Iterator | None = None
@@ -207,7 +208,7 @@ class Scheduler:
         self._answers_for = None if hasattr(answerer, "answer") else answerer
         self._interrupt_setting = interrupt
         self._warn_once = WarnOnce(warn)     # for problems that come back every pass
-        self._reading = _Reading(show, 0, self._warn_once)        # a bad first show raises here
+        self._reading = _Reading(show, 0, self._warn_once, clock=clock)  # a bad show raises here
         self._answerer = answerer if self._answers_for is None else self._answers_for(show)
         # render-thread state
         self._started = False
@@ -534,7 +535,7 @@ class Scheduler:
     def _switch(self, show: Show, answerer: AnswerSource | None) -> None:
         """Start reading `show`, unless its voices or answers cannot be had."""
         try:
-            reading = _Reading(show, self._reading.serial + 1, self._warn_once)
+            reading = _Reading(show, self._reading.serial + 1, self._warn_once, clock=self._clock)
             for language, name in reading.names.items():
                 self._voice_for(Utterance(0, "", language, name))     # loads (and caches) it
             if answerer is None:

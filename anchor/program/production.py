@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Callable, Iterator
 
+from anchor.clock import SystemClock
 from anchor.program.casting import show_voices
 from anchor.program.script import script
 from anchor.program.speech import Program, Spoken, spoken_stream
@@ -24,6 +25,6 @@ def production(show: Show, fmt: Format, *, avatar: str | None = None, limit_s: f
     program = Program(animator=animator, studio=studio, fps=fmt.fps, limit_s=limit_s)
     rewriter = None
     if show.llm is not None:      # the show's LLM rewriter (a file render may wait on it)
-        rewriter = script_rewriter(show, live=False, warn=warn)
+        rewriter = script_rewriter(show, live=False, clock=SystemClock(), warn=warn)
     return program, spoken_stream(script(show, passes=passes, warn=warn, rewriter=rewriter),
                                   show_voices(show))

@@ -32,12 +32,12 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from anchor.language_model.chat import ChatError, ChatMessage, ChatModel, sentences
+from anchor.clock import Clock
+from anchor.language_model.chat import ChatError, ChatMessage, ChatModel, Deadline, sentences
 from anchor.logs import WarnOnce
 from anchor.media import Pause, Utterance
 from anchor.moderation import screen_generated
@@ -107,14 +107,14 @@ class LLMRewriter:
 
     name = "llm"
 
-    def __init__(self, chat: ChatModel, *, style: str | None = None, seed: int = 0,
+    def __init__(self, chat: ChatModel, *, clock: Clock, style: str | None = None, seed: int = 0,
                  ids: Iterator[int] | None = None, max_tokens: int = 300,
                  temperature: float = 0.7, timeout_s: float = 20.0,
                  warn: Callable[[str], None] | None = None, source_name: str | None = None):
         if style is not None and style not in STYLES:
             raise ValueError(f"style must be one of {', '.join(STYLES)}, not {style!r}")
         ids = ids if ids is not None else itertools.count(1)
-        self.chat, self.style, self.seed = chat, style, seed
+        self.chat, self.clock, self.style, self.seed = chat, clock, style, seed
         self.max_tokens, self.temperature, self.timeout_s = max_tokens, temperature, timeout_s
         self._warn_to = warn or _log.warning
         self._source = source_name or "<show>"
@@ -187,16 +187,16 @@ class LLMRewriter:
         """The model's reply for `segment`, sentence by sentence as each completes, each one
         checked; raises ChatError or Refused at the first problem."""
         facts, topic = segment_facts(segment, language), segment_topic(segment)
-        deadline = time.monotonic() + self.timeout_s
+        deadline = Deadline.after(self.timeout_s, clock=self.clock)
         deltas = self.chat.stream(self.messages(segment, language=language,
                                                 pass_index=pass_index),
                                   max_tokens=self.max_tokens,
                                   temperature=self.temperature_for(pass_index),
-                                  deadline_s=self.timeout_s)
+                                  deadline=deadline)
         said, count = [], 0
         try:
             for sentence in sentences(deltas, language=language):
-                if time.monotonic() > deadline:
+                if deadline.passed():
                     raise ChatError(f"no reply within {self.timeout_s:g} s")
                 sentence = check_sentence(sentence, facts)
                 if not sentence:

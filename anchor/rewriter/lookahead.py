@@ -4,8 +4,8 @@
 answers at once: with the model's text for (p, k) if a background thread has finished and
 checked it, else with the rules rewriter's text. Either way it then asks the thread to prepare
 the segment after it. One preparation runs at a time; a preparation that is no longer wanted
-finishes (bounded by the model's timeout) and is thrown away. The thread is a daemon and ends
-by itself after `idle_s` with nothing to do.
+finishes (bounded by the model's deadline) and is thrown away. The thread is a daemon; it ends
+when nothing more is wanted, and the next wish starts another.
 """
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ class LookaheadRewriter:
     name = "llm-lookahead"
 
     def __init__(self, llm: LLMRewriter, *, segments: Sequence[Any], language: str,
-                 voices: Mapping[str, str], idle_s: float = 30.0):
-        self.llm, self.segments, self.idle_s = llm, tuple(segments), idle_s
+                 voices: Mapping[str, str]):
+        self.llm, self.segments = llm, tuple(segments)
         self.language, self.voices = language, dict(voices)
         self.prepared_used = 0       # segments spoken from the model's prepared text
         self.rules_used = 0          # news/product segments whose text was not ready (or failed)
@@ -87,7 +87,7 @@ class LookaheadRewriter:
     def _prepare_loop(self) -> None:
         while True:
             with self._cond:
-                if not self._cond.wait_for(lambda: self._wanted is not None, self.idle_s):
+                if self._wanted is None:
                     self._worker = None
                     return
                 key, self._wanted = self._wanted, None

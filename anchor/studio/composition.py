@@ -1,13 +1,16 @@
-"""The studio: composes the program picture from the presenter and the on-screen graphics.
+"""The studio: composes the program picture from its figures and the on-screen graphics.
 
-Layers, bottom to top: the background, the presenter (a base layer plus a per-frame patch), the
-headline strap, the subtitle band, the product card, the channel title and the AI-generated label,
-which is always on screen.
+The picture is a `Layout` (anchor/studio/layout.py): placed regions composed in z-order, the
+figures (the presenter, and a signer where the layout has one) over the background, then the
+headline strap, the subtitle band, the product card, the channel title and the AI-generated
+label, which is always on screen and on top.
 
-Speed: each overlay is drawn once per content into a `Sprite`. `plate_under` (background +
-presenter base) is rebuilt only when the base layer object changes; `plate` (plate_under + all
-overlays) when that or an overlay changes. A frame is a copy of the plate in which only the patch
-box is redrawn: plate_under's pixels there, the patch over them, then the overlays that cross it.
+Speed: each graphic is drawn once per content into a `Sprite`. `plate_under` (background +
+figure bases) is redrawn only inside the box of a figure whose base layer object changed;
+`plate` (plate_under + all graphics) there too, and in full when a graphic changes. A frame is a
+copy of the plate in which only the patch boxes are redrawn: plate_under's pixels there (or, where
+two figures meet, the background and both figures), the patches over them, then the graphics
+that cross them.
 """
 from __future__ import annotations
 
@@ -22,10 +25,10 @@ from anchor.media import AI_LABELS, Layer, PresenterFrame
 from anchor.studio.graphics import (Canvas, FontBook, Sprite, blend_rgba, cap_height, clip_rect,
                                     ellipsize, is_cjk, parse_colour, rounded_rect_mask, text_mask,
                                     text_width, vertical_gradient, wrap_text)
+from anchor.studio.layout import (FIGURES, GRAPHICS, LABEL_HEIGHT, Box, Layout, Placement,
+                                  program_layout)
 
 LANGUAGES = ("en", "zh")
-POSITIONS = ("right", "left", "center")
-LABEL_HEIGHT = 0.05          # the label's text height, as a share of the frame's shorter side
 
 # The house colours.
 NAVY_TOP, NAVY_BOTTOM = (22, 46, 86), (10, 24, 48)
@@ -34,15 +37,6 @@ GOLD = (255, 201, 64)
 WHITE = (255, 255, 255)
 MUTED = (176, 190, 212)
 INK = (12, 18, 30)            # the label pill
-
-
-@dataclass(frozen=True, slots=True)
-class Box:
-    """A rectangle in program pixels."""
-    x: int
-    y: int
-    w: int
-    h: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,36 +54,6 @@ class ProgramState:
     source: str = ""
     segment: str = ""
     product: ProductCard | None = None
-
-
-def _even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
-
-
-def presenter_box(width: int, height: int, position: str = "right", *,
-                  canvas_width: int | None = None, canvas_height: int | None = None) -> Box:
-    """Where the presenter canvas goes: full program height, 3:4 (0.75 x height wide), aligned
-    right or left inside the 5% title-safe margin, or centred. Where a 3:4 canvas of full height
-    does not fit (portrait programs), it takes the full width, keeps 3:4 and stands at the bottom.
-    An animator with a canvas size of its own passes it in; that canvas stands at the bottom."""
-    if position not in POSITIONS:
-        raise AnchorError(f"presenter position: {position!r} is not one of {', '.join(POSITIONS)}")
-    w, h = _even(0.75 * height), height
-    if w > width:
-        w = width - width % 2
-        h = min(height, _even(w / 0.75))
-    if canvas_width is not None or canvas_height is not None:
-        w, h = int(canvas_width or w), int(canvas_height or h)
-        if w <= 0 or h <= 0:
-            raise AnchorError(f"presenter canvas: {w}x{h} has no area")
-    margin = round(0.05 * width)
-    if position == "center" or w + 2 * margin > width:
-        x = (width - w) // 2
-    elif position == "right":
-        x = width - margin - w
-    else:
-        x = margin
-    return Box(x, height - h, w, h)
 
 
 def _read_background(spec: str, width: int, height: int, centre_x: float) -> np.ndarray:
@@ -130,48 +94,54 @@ def _studio_backdrop(colour: tuple[int, int, int], width: int, height: int,
 class Studio:
     """Composes program frames (HxWx3 uint8 RGB) at width x height.
 
-    `presenter_box` is where the presenter canvas sits (the animator renders at that size; the
-    studio does not scale it). `background` is a colour '#rrggbb' or an image path (scaled to
-    cover). The AI-generated label (`label_text`, or the language's default) is always shown.
+    `layout` places the regions; `presenter_box` alone is today's layout around a presenter
+    there (`program_layout`). Each figure's animator renders at its region's size (the studio
+    does not scale it). `background` is a colour '#rrggbb' or an image path (scaled to cover).
+    The AI-generated label (`label_text`, or the language's default) is always shown.
     """
 
-    def __init__(self, *, width: int, height: int, presenter_box: Box, background: str,
-                 language: str, label_text: str | None = None, title: str = "",
-                 subtitles: bool = True):
+    def __init__(self, *, width: int, height: int, background: str, language: str,
+                 presenter_box: Box | None = None, layout: Layout | None = None,
+                 label_text: str | None = None, title: str = "", subtitles: bool = True):
         if width < 64 or height < 64:
             raise AnchorError(f"studio size: {width}x{height} is too small (at least 64x64)")
         if language not in LANGUAGES:
             raise AnchorError(f"studio language: {language!r} is not one of {', '.join(LANGUAGES)}")
-        if presenter_box.w <= 0 or presenter_box.h <= 0:
-            raise AnchorError(f"presenter box: {presenter_box} has no area")
         if label_text is not None and not label_text.strip():
             raise AnchorError("studio label_text: the AI-generated label may not be empty")
+        if (layout is None) == (presenter_box is None):
+            raise AnchorError("studio: give either a layout or a presenter box")
+        if layout is None:
+            layout = program_layout(width, height, presenter=presenter_box)
+        if (layout.width, layout.height) != (width, height):
+            raise AnchorError(f"studio layout: made for {layout.width}x{layout.height}, "
+                              f"not {width}x{height}")
         self.width, self.height = int(width), int(height)
-        self.presenter_box = presenter_box
+        self.layout = layout
+        self.presenter_box = layout.box("presenter")      # None: a layout without a presenter
         self.language = language
         self.label_text = (label_text or AI_LABELS[language]).strip()
         self.title = title.strip()
         self.subtitles = subtitles            # False: no subtitle line (e.g. sidecar files only)
         self.fonts = FontBook()
-        # Geometry shared by the overlays: the 5% title-safe margins and a size unit.
-        self._short = min(self.width, self.height)
-        self._mx, self._my = round(0.05 * self.width), round(0.05 * self.height)
-        free_left = presenter_box.x
-        free_right = self.width - presenter_box.x - presenter_box.w
-        self._info_left = free_left >= free_right   # label and card go where the room is
+        self._short = min(self.width, self.height)      # the graphics' size unit
+        self._figures = layout.ordered(FIGURES)
+        self._graphics = {p.role: p for p in layout.ordered(GRAPHICS)}
+        main = max((p.box for p in self._figures), key=lambda b: b.w * b.h)
         self._background = _read_background(background, self.width, self.height,
-                                            presenter_box.x + presenter_box.w / 2)
+                                            main.x + main.w / 2)
         self._background.flags.writeable = False
-        self._label = self._draw_label()
-        self._title = self._draw_title()
+        self._label = self._draw_label(self._graphics["label"])
+        title = self._graphics.get("title")
+        self._title = None if title is None else self._draw_title(title)
         self._subtitle_size = round(0.047 * self._short)
         self._band_pad = round(0.016 * self._short)
-        # Overlay cache: slot -> (content, sprite); the plates and what they were built from.
-        self._slots: dict[str, tuple[object, Sprite | None]] = {}
+        # Graphics cache: role -> (content, sprite); the plates and the figure bases in them.
+        self._drawn: dict[str, tuple[object, Sprite | None]] = {}
         self._state: ProgramState | None = None
         self._sprites: list[Sprite] = []
-        self._base: Layer | None = None
-        self._under = np.empty((self.height, self.width, 3), np.uint8)
+        self._bases: dict[str, Layer | None] = {p.role: None for p in self._figures}
+        self._under = self._background.copy()
         self._plate = np.empty_like(self._under)
 
     # ---- public --------------------------------------------------------------------------
@@ -191,79 +161,140 @@ class Studio:
         self._update_overlays(state)
         return tuple(Layer(s.image, s.x, s.y) for s in self._sprites)
 
-    def compose(self, frame: PresenterFrame, state: ProgramState = ProgramState()) -> np.ndarray:
-        """One program frame, a new HxWx3 uint8 RGB array."""
+    def compose(self, frame: PresenterFrame | None, state: ProgramState = ProgramState(), *,
+                signer: PresenterFrame | None = None) -> np.ndarray:
+        """One program frame, a new HxWx3 uint8 RGB array: `frame` in the presenter region,
+        `signer` in the signer region (a figure without a frame, or without a region in the
+        layout, is not shown; a signer frame for a layout without a signer is an error)."""
+        if signer is not None and "signer" not in self._bases:
+            raise AnchorError("studio: a signer frame, but the layout has no signer region")
+        frames = {"presenter": frame, "signer": signer}
+        figures = [(p, frames[p.role]) for p in self._figures if frames[p.role] is not None]
         dirty = self._update_overlays(state)
-        if frame.base is not self._base:
-            self._build_under(frame.base)
-            dirty = True
+        moved = [p.box for p in self._figures
+                 if (frames[p.role].base if frames[p.role] is not None else None)
+                 is not self._bases[p.role]]
+        for box in moved:
+            self._build_under(box, frames)
         if dirty:
             np.copyto(self._plate, self._under)
             for sprite in self._sprites:
                 sprite.blend_into(self._plate)
+        else:
+            for box in moved:
+                self._build_plate(box)
         out = self._plate.copy()
-        patch = frame.patch
-        if patch is None:
-            return out
-        box = self.presenter_box
-        px, py = box.x + patch.x, box.y + patch.y
-        r = self._clip_to_presenter(px, py, patch.width, patch.height)
-        if r is None:
-            return out
-        x0, y0, x1, y1 = r
-        region = self._under[y0:y1, x0:x1].copy()
-        blend_rgba(region, patch.image[y0 - py:y1 - py, x0 - px:x1 - px])
-        for sprite in self._sprites:
-            sprite.blend_into(region, x0, y0)
-        out[y0:y1, x0:x1] = region
+        for placement, figure in figures:
+            patch = figure.patch
+            if patch is not None:
+                box = placement.box
+                r = self._clip_to(box, box.x + patch.x, box.y + patch.y, patch.width, patch.height)
+                if r is not None:
+                    out[r[1]:r[3], r[0]:r[2]] = self._redraw(r, placement, patch, figures)
         return out
 
     # ---- plates --------------------------------------------------------------------------
 
-    def _clip_to_presenter(self, x: int, y: int, w: int, h: int):
-        box = self.presenter_box
+    def _clip_to(self, box: Box, x: int, y: int, w: int, h: int):
         r = clip_rect(x, y, w, h, box.x, box.y, box.w, box.h)
         if r is None:
             return None
         return clip_rect(r[0], r[1], r[2] - r[0], r[3] - r[1], 0, 0, self.width, self.height)
 
-    def _build_under(self, base: Layer) -> None:
-        np.copyto(self._under, self._background)
-        box = self.presenter_box
-        bx, by = box.x + base.x, box.y + base.y
-        r = self._clip_to_presenter(bx, by, base.width, base.height)
+    def _blend_figure_part(self, dst: np.ndarray, x0: int, y0: int, box: Box,
+                           layer: Layer) -> None:
+        """Blend a figure's layer (in its box's coordinates, cut at the box) into dst, whose
+        top-left pixel is program pixel (x0, y0)."""
+        lx, ly = box.x + layer.x, box.y + layer.y
+        r = self._clip_to(box, lx, ly, layer.width, layer.height)
+        if r is None:
+            return
+        r = clip_rect(r[0], r[1], r[2] - r[0], r[3] - r[1], x0, y0, dst.shape[1], dst.shape[0])
+        if r is None:
+            return
+        a0, b0, a1, b1 = r
+        blend_rgba(dst[b0 - y0:b1 - y0, a0 - x0:a1 - x0],
+                   layer.image[b0 - ly:b1 - ly, a0 - lx:a1 - lx])
+
+    def _build_under(self, box: Box, frames: dict[str, PresenterFrame | None]) -> None:
+        """Redraw plate_under inside `box`: the background and every figure's base there."""
+        r = clip_rect(box.x, box.y, box.w, box.h, 0, 0, self.width, self.height)
         if r is not None:
             x0, y0, x1, y1 = r
-            blend_rgba(self._under[y0:y1, x0:x1], base.image[y0 - by:y1 - by, x0 - bx:x1 - bx])
-        self._base = base
+            region = self._under[y0:y1, x0:x1]
+            np.copyto(region, self._background[y0:y1, x0:x1])
+            for p in self._figures:
+                figure = frames[p.role]
+                if figure is not None:
+                    self._blend_figure_part(region, x0, y0, p.box, figure.base)
+        for p in self._figures:
+            figure = frames[p.role]
+            self._bases[p.role] = figure.base if figure is not None else None
+
+    def _build_plate(self, box: Box) -> None:
+        r = clip_rect(box.x, box.y, box.w, box.h, 0, 0, self.width, self.height)
+        if r is None:
+            return
+        x0, y0, x1, y1 = r
+        region = self._plate[y0:y1, x0:x1]
+        np.copyto(region, self._under[y0:y1, x0:x1])
+        for sprite in self._sprites:
+            sprite.blend_into(region, x0, y0)
+
+    def _redraw(self, r: tuple[int, int, int, int], placement: Placement, patch: Layer,
+                figures: list[tuple[Placement, PresenterFrame]]) -> np.ndarray:
+        """The program pixels of rectangle r around one figure's patch: plate_under there and
+        the patch, or where other figures reach into r, the background and every figure's base
+        and patch in z-order; then the graphics."""
+        x0, y0, x1, y1 = r
+        here = Box(x0, y0, x1 - x0, y1 - y0)
+        others = [(p, f) for p, f in figures if p is not placement and p.box.overlaps(here)]
+        if not others:
+            region = self._under[y0:y1, x0:x1].copy()
+            self._blend_figure_part(region, x0, y0, placement.box, patch)
+        else:
+            region = self._background[y0:y1, x0:x1].copy()
+            for p, f in figures:
+                if p is placement or p.box.overlaps(here):
+                    self._blend_figure_part(region, x0, y0, p.box, f.base)
+                    if f.patch is not None:
+                        self._blend_figure_part(region, x0, y0, p.box, f.patch)
+        for sprite in self._sprites:
+            sprite.blend_into(region, x0, y0)
+        return region
 
     def _update_overlays(self, state: ProgramState) -> bool:
-        """Redraw the overlays whose content changed; True when any did."""
+        """Redraw the graphics whose content changed; True when any did."""
         if state is self._state or state == self._state:
             return False
         self._state = state
         wanted = {
             "strap": ((state.headline.strip(), state.source.strip(), state.segment.strip())
                       if state.headline.strip() else None),
-            "subtitle": (state.subtitle.strip() or None) if self.subtitles else None,
+            "subtitles": (state.subtitle.strip() or None) if self.subtitles else None,
             "card": state.product,
         }
-        draw = {"strap": self._draw_strap, "subtitle": self._draw_subtitle, "card": self._draw_card}
+        draw = {"strap": self._draw_strap, "subtitles": self._draw_subtitle,
+                "card": self._draw_card}
         changed = False
-        for slot, content in wanted.items():
-            if slot in self._slots and self._slots[slot][0] == content:
+        for role, content in wanted.items():
+            if role in self._drawn and self._drawn[role][0] == content:
                 continue
-            self._slots[slot] = (content, None if content is None else draw[slot](content))
+            place = self._graphics.get(role)
+            sprite = None if content is None or place is None else draw[role](content, place)
+            self._drawn[role] = (content, sprite)
             changed = True
         if changed or not self._sprites:
-            order = [self._slots[s][1] for s in ("strap", "subtitle", "card")]
-            self._sprites = [s for s in order + [self._title, self._label] if s is not None]
+            fixed = {"title": self._title, "label": self._label}
+            order = [fixed[role] if role in fixed else self._drawn[role][1]
+                     for role in self._graphics]
+            self._sprites = [s for s in order if s is not None]
             changed = True
         return changed
 
     # ---- the graphics --------------------------------------------------------------------
 
-    def _draw_label(self) -> Sprite:
+    def _draw_label(self, place: Placement) -> Sprite:
         """The AI-generated label: white text on a solid dark pill, its glyphs at least 5% of
         the shorter side tall, measured on the rendered ink."""
         target = math.ceil(LABEL_HEIGHT * self._short) + 1
@@ -284,19 +315,21 @@ class Studio:
                             pill_h / 2 - ring, INK)
         baseline = margin + self._centred_baseline(font, self.label_text, pill_h)
         canvas.text(self.label_text, font, margin + pad_x, baseline, WHITE)
-        x = self._mx if self._info_left else self.width - self._mx - pill_w
-        self._label_box = Box(x, self._my, pill_w, pill_h)
-        return Sprite(canvas.rgba(), x - margin, self._my - margin)
+        box = place.box
+        x = box.x if place.align == "left" else box.x + box.w - pill_w
+        self._label_box = Box(x, box.y, pill_w, pill_h)
+        return Sprite(canvas.rgba(), x - margin, box.y - margin)
 
-    def _draw_title(self) -> Sprite | None:
+    def _draw_title(self, place: Placement) -> Sprite | None:
         """The channel bug, in the top corner across from the label."""
         if not self.title:
             return None
+        box = place.box
         font = self.fonts.font(round(0.03 * self._short), bold=True)
         h = round(0.06 * self._short)
         pad = round(0.45 * h)
         bar = max(3, round(0.12 * h))
-        room = self.width - 2 * self._mx - self._label_box.w - bar - 2 * pad - round(0.03 * self.width)
+        room = box.w - self._label_box.w - bar - 2 * pad - round(0.03 * self.width)
         text = ellipsize(self.title, font, max(min(0.3 * self.width, room), h))
         w = bar + 2 * pad + round(text_width(font, text))
         canvas = Canvas(w, h)
@@ -304,7 +337,7 @@ class Studio:
         canvas.paint(np.ones((h, bar), np.float32), ACCENT)
         canvas.text(text, font, bar + pad, self._centred_baseline(font, text, h), WHITE)
         label = self._label_box
-        x = self.width - self._mx - w if self._info_left else self._mx
+        x = box.x + box.w - w if place.align == "right" else box.x
         return Sprite(canvas.rgba(), x, label.y + (label.h - h) // 2)
 
     def _centred_baseline(self, font, text: str, height: int) -> int:
@@ -317,15 +350,11 @@ class Studio:
             ink_bottom = min(ink_bottom, 0)
         return round((height - (ink_bottom - ink_top)) / 2 - ink_top)
 
-    def _subtitle_area_top(self) -> int:
-        """The top of the two-line subtitle band: the strap stands above it."""
-        size = self._subtitle_size
-        return self.height - self._my - 2 * round(1.32 * size) - 2 * self._band_pad
-
-    def _draw_subtitle(self, text: str) -> Sprite:
-        """White text on a translucent dark band, at most two lines, centred at the bottom;
-        long text shrinks to 80% before the second line is cut with an ellipsis."""
-        max_w = self.width - 2 * self._mx - 4 * self._band_pad
+    def _draw_subtitle(self, text: str, place: Placement) -> Sprite:
+        """White text on a translucent dark band, at most two lines, centred at the bottom of
+        its region; long text shrinks to 80% before the second line is cut with an ellipsis."""
+        box = place.box
+        max_w = box.w - 4 * self._band_pad
         base = self._subtitle_size
         for size in range(base, round(0.8 * base) - 1, -1):
             font = self.fonts.font(size)
@@ -345,14 +374,15 @@ class Studio:
         first = pad_y + (line_h - (ascent + descent)) / 2 + ascent
         for i, line in enumerate(lines):
             canvas.text(line, font, (w - text_width(font, line)) / 2, first + i * line_h, WHITE)
-        return Sprite(canvas.rgba(), (self.width - w) // 2, self.height - self._my - h)
+        return Sprite(canvas.rgba(), box.x + (box.w - w) // 2, box.y + box.h - h)
 
-    def _draw_strap(self, content: tuple[str, str, str]) -> Sprite:
-        """The headline strap: a navy bar over the full title-safe width with a red accent
-        block, the source on its right and the segment name on a red tab above it."""
+    def _draw_strap(self, content: tuple[str, str, str], place: Placement) -> Sprite:
+        """The headline strap: a navy bar over its region's width (the title-safe width) with
+        a red accent block, the source on its right and the segment name on a red tab above
+        it, standing on the region's bottom."""
         headline, source, segment = content
-        s = self._short
-        w, h = self.width - 2 * self._mx, round(0.088 * s)
+        s, box = self._short, place.box
+        w, h = box.w, round(0.088 * s)
         tab_h = round(0.048 * s) if segment else 0
         accent_w, pad = round(0.014 * s), round(0.026 * s)
         canvas = Canvas(w, h + tab_h)
@@ -384,14 +414,13 @@ class Studio:
                 break
         headline = ellipsize(headline, font, right - left)
         canvas.text(headline, font, left, tab_h + self._centred_baseline(font, headline, h), WHITE)
-        gap = round(0.02 * s)
-        return Sprite(canvas.rgba(), self._mx, self._subtitle_area_top() - gap - h - tab_h)
+        return Sprite(canvas.rgba(), box.x, box.y + box.h - h - tab_h)
 
-    def _draw_card(self, product: ProductCard) -> Sprite:
-        """The product card: a rounded navy panel with the name and a gold price, on the side
-        away from the presenter, under the label."""
-        s = self._short
-        w = round(max(0.3 * self.width, 0.45 * s))
+    def _draw_card(self, product: ProductCard, place: Placement) -> Sprite:
+        """The product card: a rounded navy panel with the name and a gold price, as wide as
+        its region and at its top (the layout puts it under the label, away from the figure)."""
+        s, box = self._short, place.box
+        w = box.w
         pad = round(0.036 * s)
         name_base = round(0.05 * s)
         for size in range(name_base, round(0.75 * name_base) - 1, -1):
@@ -431,6 +460,4 @@ class Studio:
             baseline = top + divider // 2 + (price_h - ascent - descent) / 2 + ascent
             panel.text(price, price_font, pad, baseline, GOLD)
         canvas.place(panel, margin, margin, clip=rounded_rect_mask(w, h, radius), opacity=0.94)
-        x = self._mx if self._info_left else self.width - self._mx - w
-        y = self._label_box.y + self._label_box.h + round(0.05 * s)
-        return Sprite(canvas.rgba(), x - margin, y - margin)
+        return Sprite(canvas.rgba(), box.x - margin, box.y - margin)
