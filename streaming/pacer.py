@@ -115,7 +115,7 @@ class Pacer:
         self._inbox_samples = 0
         self._offer_waiting = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.offer_blocked = asyncio.Event()   # set on the loop while offer() waits for room
+        self.offer_blocked = asyncio.Event()   # set on run's loop while offer() waits for room
 
     # -- input (event loop thread) ------------------------------------------------------
 

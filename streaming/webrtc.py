@@ -2,11 +2,13 @@
 
 The channel encodes once per codec into a `Broadcast`; a viewer is one aiortc peer connection
 whose tracks (`PacketTrack`) hand the feed's `av.Packet`s to aiortc, which only packetizes them
-(no per-viewer encoding). A viewer whose sending falls behind (a slow link, a server past
-capacity) is thinned by its subscription: its video skips to the next keyframe once more than
-VIDEO_BACKLOG_MS waits, its audio loses a backlog beyond AUDIO_BACKLOG_MS; `stats` counts both. A viewer POSTs an SDP offer (WHEP), gets an answer and a resource URL,
+(no per-viewer encoding). A viewer POSTs an SDP offer (WHEP), gets an answer and a resource URL,
 and DELETEs it to leave. Viewers that vanish without DELETE are closed when their connection
 fails or closes, or when no RTCP has arrived from them for `vanish_after_s` seconds.
+
+A viewer whose sending falls behind (a slow link, a server past capacity) is thinned by its
+subscriptions, never waited for: its video skips to the next keyframe once more than
+VIDEO_BACKLOG_MS waits, its audio loses a backlog beyond AUDIO_BACKLOG_MS; `stats` counts both.
 
 ICE host addresses: aioice gathers every local address except 127.0.0.1. A server announces the
 addresses it is reachable on (`ice_hosts`, like an SFU's announced IP); `only_host_addresses`
@@ -122,7 +124,9 @@ class PacketTrack(MediaStreamTrack):
         super().__init__()
         self.kind = kind
         self.feed = feed
-        self.max_ms = max_ms or (VIDEO_BACKLOG_MS if kind == "video" else AUDIO_BACKLOG_MS)
+        if max_ms is None:
+            max_ms = VIDEO_BACKLOG_MS if kind == "video" else AUDIO_BACKLOG_MS
+        self.max_ms = max_ms
         self._subscription = None
         self.packets = 0
 
