@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import statistics
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,12 +46,16 @@ class LockstepClock:
     ENCODER_SLACK_MS of video queued. Until `attach`, it behaves like VirtualClock.
 
     `forced` counts the times time moved after CATCH_UP_S of wall time without the render
-    blocking (0 in a healthy run: some stage stopped feeding the pacer)."""
+    blocking (0 in a healthy run: some stage stopped feeding the pacer).
+
+    The pacer sleeps on it from the channel's playout thread; `reached` is awaited on the
+    caller's loop, and is woken through that loop (call_soon_threadsafe)."""
 
     def __init__(self, start: float = 0.0):
         self._t = start
         self._channel: Channel | None = None
-        self._waiters: list[tuple[float, asyncio.Future]] = []
+        self._waiters: list[tuple[float, asyncio.Future]] = []     # under _lock
+        self._lock = threading.Lock()
         self.forced = 0
         self.worst_av_ms = 0.0            # largest |A/V offset| at the pacer output, any step
 
@@ -66,20 +71,23 @@ class LockstepClock:
         if t > self._t and self._channel is not None:
             await self._caught_up()
             self.worst_av_ms = max(self.worst_av_ms, abs(self._channel.pacer.stats.av_offset_ms))
-        self._t = max(self._t, t)
-        for waiter in [w for w in self._waiters if w[0] <= self._t]:
-            self._waiters.remove(waiter)
-            if not waiter[1].done():
-                waiter[1].set_result(None)
+        with self._lock:
+            self._t = max(self._t, t)
+            due = [w for w in self._waiters if w[0] <= self._t]
+            for waiter in due:
+                self._waiters.remove(waiter)
+        for _, future in due:
+            future.get_loop().call_soon_threadsafe(_resolve, future)
         await asyncio.sleep(0)
 
     async def reached(self, t: float) -> None:
         """Wait (without moving time) until the channel's pacer has moved the clock to `t`."""
-        if self._t >= t:
-            return
-        waiter = (t, asyncio.get_running_loop().create_future())
-        self._waiters.append(waiter)
-        await waiter[1]
+        future = asyncio.get_running_loop().create_future()
+        with self._lock:
+            if self._t >= t:
+                return
+            self._waiters.append((t, future))
+        await future
 
     async def _caught_up(self) -> None:
         channel = self._channel
@@ -93,6 +101,11 @@ class LockstepClock:
         except TimeoutError:
             if not channel._stopping.is_set():
                 self.forced += 1
+
+
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 @dataclass(frozen=True, slots=True)

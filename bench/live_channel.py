@@ -92,17 +92,17 @@ class Meter:
         self.channel, self.process = channel, psutil.Process()
 
     def _sample(self):
-        s = self.channel.pacer.stats
-        return (time.monotonic(), sum(self.process.cpu_times()[:2]), psutil.cpu_times(), s,
-                self.channel.program.frames, self.channel.counts["frames_rendered"])
+        stats = self.channel.stats()
+        return (time.monotonic(), sum(self.process.cpu_times()[:2]), psutil.cpu_times(), stats.pacer,
+                self.channel.program.frames, stats.counts["frames_rendered"], stats.viewers)
 
     def start(self) -> "Meter":
         self.a = self._sample()
         return self
 
     def stop(self) -> dict:
-        t0, c0, m0, s0, p0, r0 = self.a
-        t1, c1, m1, s1, p1, r1 = self._sample()
+        t0, c0, m0, s0, p0, r0, v0 = self.a
+        t1, c1, m1, s1, p1, r1, v1 = self._sample()
         elapsed = t1 - t0
         busy = lambda m: sum(m) - m.idle - getattr(m, "iowait", 0)  # noqa: E731
         ticks = s1.frames_out - s0.frames_out
@@ -117,7 +117,12 @@ class Meter:
                 "dropped": dropped, "dropped_share": dropped / max(1, made),
                 "repeated": repeated, "repeated_share": repeated / max(1, ticks),
                 "stalls": s1.stalls - s0.stalls, "resyncs": s1.resyncs - s0.resyncs,
-                "av_offset_ms": s1.av_offset_ms}
+                "av_offset_ms": s1.av_offset_ms,
+                # viewers thinned: video frames not sent because a viewer's sending fell behind
+                "skipped": v1.video_frames_skipped - v0.video_frames_skipped,
+                "skipped_by_viewer": [n - v0.skipped_by_viewer.get(viewer, 0)
+                                      for viewer, n in v1.skipped_by_viewer.items()],
+                "audio_dropped": v1.audio_packets_dropped - v0.audio_packets_dropped}
 
 
 def holds(m: dict, fps: int) -> bool:
@@ -203,6 +208,12 @@ def print_phase(label: str, m: dict, viewers: int, base_cpu: float | None, fps: 
                 f"(vs {base_cpu:.1f}% with none)"
     line += f"; whole machine {m['machine']:.0f}% of {psutil.cpu_count()} cores (viewer processes included)"
     print(line)
+    if viewers:
+        per = m["skipped_by_viewer"]
+        print(f"[{label}] viewers thinned (their sending fell behind): video frames skipped "
+              f"{m['skipped']} in all, per viewer max/median {max(per, default=0)}/"
+              f"{pct(per, 50):.0f} ({sum(n > 0 for n in per)} of {len(per)} viewers skipped any); "
+              f"audio packets dropped {m['audio_dropped']}")
 
 
 def print_crowd(label: str, report: dict, elapsed: float) -> None:
@@ -443,10 +454,12 @@ async def run(args) -> None:
                 await sweep_phase(args, channel, url, base_cpu)
             if args.max_viewers:
                 await max_viewers_phase(args, channel, url, base_cpu)
-            c = channel.counts
+            totals = channel.stats()
+            c = totals.counts
             print(f"channel totals: frames rendered {c['frames_rendered']}, render errors "
-                  f"{c['render_errors']}, mean render {1000 * channel.render_seconds / max(1, c['frames_rendered']):.1f} "
-                  f"ms/frame; encoder {channel.encoder.stats}")
+                  f"{c['render_errors']}, mean render {1000 * c['render_seconds'] / max(1, c['frames_rendered']):.1f} "
+                  f"ms/frame; viewers' video frames skipped {totals.viewers.video_frames_skipped}, "
+                  f"hand-over drops {dict(totals.broadcast.handover_dropped)}; encoder {totals.encoder}")
         finally:
             for s in drains:
                 s.close()

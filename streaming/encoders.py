@@ -1,13 +1,14 @@
 """Live encoding: the paced program is encoded once per codec and published to the broadcast.
 
-`LiveEncoder` is a PacedOutput. Its methods run on the event loop thread and only queue work;
-one worker thread converts each picture to YUV once and encodes it with every video codec that
-somebody listens to (PyAV releases the GIL while encoding), then hands the packets back to the
-loop (`loop.call_soon_threadsafe(feed.publish, packet)`).
+`LiveEncoder` is a PacedOutput. Its methods run on the pacer's thread and only queue work; one
+worker thread converts each picture to YUV once and encodes it with every video codec that
+somebody listens to (PyAV releases the GIL while encoding), then hands the packets to the
+broadcast (`Broadcast.send`: a bounded hand-over to the loop that serves the viewers, which
+the encoder never waits for).
 
 * A feed without subscribers is not encoded. Its encoder opens when the feed is first wanted,
-  so it starts with a keyframe; a joining subscriber asks for a keyframe (Feed.on_keyframe_request)
-  and the next frame is an IDR.
+  so it starts with a keyframe; a joining subscriber asks for a keyframe (taken from the
+  broadcast with each picture) and the next frame is an IDR.
 * h264: libx264, zerolatency, constrained baseline, no B-frames, keyint = keyint_s * fps. The
   global-header flag gives the codec context extradata (SPS/PPS, for the FLV muxer) and
   x264's repeat-headers=1 keeps SPS/PPS inline before every IDR (for WebRTC). Annex B packets.
@@ -16,6 +17,8 @@ loop (`loop.call_soon_threadsafe(feed.publish, packet)`).
   Program audio is mono; both channels carry it. Audio packets have pts in samples (1/48000).
 * The queue to the worker is bounded in milliseconds of video: when the encoder falls behind,
   new video frames are dropped (counted) rather than delaying the stream; audio is kept.
+* The counters are shared by the pacer's thread and the worker and read by the metrics: they
+  are written and read under one lock (`stats` is a snapshot).
 """
 from __future__ import annotations
 
@@ -75,6 +78,22 @@ class _AudioJob:
     feeds: frozenset[str]
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Drain:
+    """drain()'s marker in the job queue: resolve the future on its own loop."""
+    loop: asyncio.AbstractEventLoop
+    done: asyncio.Future
+
+    def resolve(self) -> None:
+        def finish() -> None:
+            if not self.done.done():
+                self.done.set_result(None)
+        try:
+            self.loop.call_soon_threadsafe(finish)
+        except RuntimeError:
+            pass                             # that loop is closed: nobody waits any more
+
+
 @dataclass(slots=True, eq=False)
 class _AudioEncoder:
     context: av.AudioCodecContext
@@ -110,71 +129,66 @@ class LiveEncoder:
         self.max_queue_ms = max_queue_ms
         self._time_base = Fraction(1, fps)
         self._audio_base = Fraction(1, PROGRAM_RATE)
-        # loop-thread state
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._keyframe_wanted: set[str] = set()
-        self._video_queued = 0
-        self._audio_queued_ms = 0.0
-        self._dropped = self._audio_dropped = 0
         # worker-thread state
         self._video: dict[str, av.VideoCodecContext] = {}
         self._audio: dict[str, _AudioEncoder] = {}
         self._last_image: np.ndarray | None = None
         self._last_yuv: av.VideoFrame | None = None
+        # shared by the pacer's thread, the worker and the readers of stats: under _lock
+        self._lock = threading.Lock()
+        self._video_queued = 0
+        self._audio_queued_ms = 0.0
+        self._dropped = self._audio_dropped = 0
         self._extradata: dict[str, bytes] = {}
-        # counters (written by the worker, read anywhere)
         self._frames = {name: 0 for name in VIDEO_FEEDS + AUDIO_FEEDS}
         self._seconds = {name: 0.0 for name in VIDEO_FEEDS + AUDIO_FEEDS}
         self._keyframes = {name: 0 for name in VIDEO_FEEDS}
         self._converted, self._convert_seconds = 0, 0.0
         self._errors, self._last_error = 0, ""
-        for name in VIDEO_FEEDS:
-            broadcast[name].on_keyframe_request = lambda name=name: self._keyframe_wanted.add(name)
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._work, name="live-encoder", daemon=True)
         self._thread.start()
 
-    # -- PacedOutput (event loop thread) --------------------------------------------------
+    # -- PacedOutput (the pacer's thread) -------------------------------------------------
 
     def video(self, frame: VideoFrame, repeated: bool) -> None:
         if self._closed:
             return
-        self._loop = self._loop or asyncio.get_running_loop()
         image = frame.image
         if image.shape != (self.height, self.width, 3) or image.dtype != np.uint8:
             raise OutputError(f"live encoder: video frame {frame.pts} is {image.dtype} "
                               f"{'x'.join(map(str, image.shape))}, expected uint8 "
                               f"{self.height}x{self.width}x3 RGB")
-        feeds = frozenset(self.broadcast.wanted() & set(VIDEO_FEEDS))
+        feeds = self.broadcast.wanted() & frozenset(VIDEO_FEEDS)
         if not feeds:
             return
-        if (self._video_queued + 1) * 1000 / self.fps > self.max_queue_ms:
-            self._dropped += 1               # the worker is behind: keep the stream live
-            return
+        with self._lock:
+            if (self._video_queued + 1) * 1000 / self.fps > self.max_queue_ms:
+                self._dropped += 1           # the worker is behind: keep the stream live
+                return
+            self._video_queued += 1
         pts = frame.pts
         if frame.time_base != self._time_base:
             pts = round(frame.pts * frame.time_base / self._time_base)
-        keys = frozenset(self._keyframe_wanted & feeds)
-        self._keyframe_wanted -= keys
-        self._video_queued += 1
+        keys = self.broadcast.take_keyframe_requests(feeds)
         self._jobs.put(_VideoJob(image, pts, feeds, keys))
 
     def audio(self, block: AudioBlock) -> None:
         if self._closed:
             return
-        self._loop = self._loop or asyncio.get_running_loop()
         if block.sample_rate != PROGRAM_RATE:
             raise OutputError(f"live encoder: audio at sample {block.pts} is "
                               f"{block.sample_rate} Hz, expected {PROGRAM_RATE} Hz")
-        feeds = frozenset(self.broadcast.wanted() & set(AUDIO_FEEDS))
+        feeds = self.broadcast.wanted() & frozenset(AUDIO_FEEDS)
         if not feeds:
             return
-        if self._audio_queued_ms > AUDIO_QUEUE_LIMIT_MS:
-            self._audio_dropped += 1
-            return
         pcm = np.asarray(block.pcm, np.int16).reshape(-1)
-        self._audio_queued_ms += len(pcm) * 1000 / PROGRAM_RATE
+        with self._lock:
+            if self._audio_queued_ms > AUDIO_QUEUE_LIMIT_MS:
+                self._audio_dropped += 1
+                return
+            self._audio_queued_ms += len(pcm) * 1000 / PROGRAM_RATE
         self._jobs.put(_AudioJob(pcm, block.pts, feeds))
 
     def caption(self, c: Caption) -> None:
@@ -191,30 +205,35 @@ class LiveEncoder:
         self._audio.clear()
 
     async def drain(self) -> None:
-        """Wait until everything queued so far is encoded and its packets are published."""
-        if self._closed or self._loop is None:
+        """Wait until everything queued so far is encoded and its packets are published (on
+        the broadcast's serving loop). Await it on any event loop."""
+        if self._closed:
             return
-        done = self._loop.create_future()
-        self._jobs.put(done)
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self._jobs.put(_Drain(loop, done))
         await done
 
     def extradata(self, name: str) -> bytes | None:
         """The codec's global header once its encoder is open: SPS/PPS (Annex B) for h264,
         AudioSpecificConfig for aac, the Opus head for opus."""
-        return self._extradata.get(name)
+        with self._lock:
+            return self._extradata.get(name)
 
     @property
     def stats(self) -> EncoderStats:
-        frames = dict(self._frames)
-        return EncoderStats(
-            frames=frames,
-            seconds_per_frame={name: self._seconds[name] / n for name, n in frames.items() if n},
-            convert_seconds_per_frame=self._convert_seconds / max(1, self._converted),
-            keyframes=dict(self._keyframes),
-            queue_ms=self._video_queued * 1000 / self.fps,
-            queue_depth=self._jobs.qsize(),
-            frames_dropped=self._dropped, audio_dropped=self._audio_dropped,
-            errors=self._errors, last_error=self._last_error)
+        """A snapshot, safe to take on any thread."""
+        with self._lock:
+            frames = dict(self._frames)
+            return EncoderStats(
+                frames=frames,
+                seconds_per_frame={name: self._seconds[name] / n for name, n in frames.items() if n},
+                convert_seconds_per_frame=self._convert_seconds / max(1, self._converted),
+                keyframes=dict(self._keyframes),
+                queue_ms=self._video_queued * 1000 / self.fps,
+                queue_depth=self._jobs.qsize(),
+                frames_dropped=self._dropped, audio_dropped=self._audio_dropped,
+                errors=self._errors, last_error=self._last_error)
 
     # -- the worker thread ---------------------------------------------------------------
 
@@ -223,8 +242,8 @@ class LiveEncoder:
             job = self._jobs.get()
             if job is None:
                 return
-            if isinstance(job, asyncio.Future):     # drain(): everything before it is out
-                self._call_on_loop(lambda fut=job: fut.done() or fut.set_result(None))
+            if isinstance(job, _Drain):     # drain(): everything before it is out
+                self.broadcast.after_sent(job.resolve)
                 continue
             try:
                 if isinstance(job, _VideoJob):
@@ -232,36 +251,21 @@ class LiveEncoder:
                 else:
                     self._encode_audio(job)
             except Exception as exc:        # keep the channel on air; the metrics show it
-                self._errors += 1
-                self._last_error = f"{type(exc).__name__}: {exc}"
+                with self._lock:
+                    self._errors += 1
+                    self._last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("live encoder: %s", self._last_error)
             finally:
-                self._done(job)
-
-    def _done(self, job) -> None:
-        """Account for a finished job on the loop thread (where the counters are written)."""
-        if isinstance(job, _VideoJob):
-            self._call_on_loop(self._video_done)
-        else:
-            self._call_on_loop(self._audio_done, len(job.pcm) * 1000 / PROGRAM_RATE)
-
-    def _video_done(self) -> None:
-        self._video_queued -= 1
-
-    def _audio_done(self, ms: float) -> None:
-        self._audio_queued_ms -= ms
-
-    def _call_on_loop(self, fn, *args) -> None:
-        try:
-            self._loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:
-            pass                             # the loop is closed: nobody is listening any more
+                with self._lock:
+                    if isinstance(job, _VideoJob):
+                        self._video_queued -= 1
+                    else:
+                        self._audio_queued_ms -= len(job.pcm) * 1000 / PROGRAM_RATE
 
     def _publish(self, name: str, packets: list[av.Packet], time_base: Fraction) -> None:
-        feed = self.broadcast[name]
         for packet in packets:
             packet.time_base = time_base
-            self._call_on_loop(feed.publish, packet)
+            self.broadcast.send(name, packet)
 
     def _encode_video(self, job: _VideoJob) -> None:
         if job.image is self._last_image and self._last_yuv is not None:
@@ -269,8 +273,9 @@ class LiveEncoder:
         else:
             start = time.perf_counter()
             yuv = yuv420(job.image)
-            self._convert_seconds += time.perf_counter() - start
-            self._converted += 1
+            with self._lock:
+                self._convert_seconds += time.perf_counter() - start
+                self._converted += 1
             self._last_image, self._last_yuv = job.image, yuv
         yuv.pts, yuv.time_base = job.pts, self._time_base
         for name in VIDEO_FEEDS:
@@ -283,9 +288,10 @@ class LiveEncoder:
             yuv.pict_type = PictureType.I if fresh or name in job.keyframes else PictureType.NONE
             start = time.perf_counter()
             packets = ctx.encode(yuv)
-            self._seconds[name] += time.perf_counter() - start
-            self._frames[name] += 1
-            self._keyframes[name] += sum(p.is_keyframe for p in packets)
+            with self._lock:
+                self._seconds[name] += time.perf_counter() - start
+                self._frames[name] += 1
+                self._keyframes[name] += sum(p.is_keyframe for p in packets)
             self._publish(name, packets, self._time_base)
 
     def _open_video(self, name: str) -> av.VideoCodecContext:
@@ -313,7 +319,8 @@ class LiveEncoder:
                            "kf-max-dist": str(self.keyint)}
         ctx.open()
         if ctx.extradata:
-            self._extradata[name] = bytes(ctx.extradata)
+            with self._lock:
+                self._extradata[name] = bytes(ctx.extradata)
         return ctx
 
     def _encode_audio(self, job: _AudioJob) -> None:
@@ -331,11 +338,14 @@ class LiveEncoder:
             size = enc.frame_size
             start = time.perf_counter()
             packets: list[av.Packet] = []
+            encoded = 0
             while len(enc.pending) >= size:
                 mono, enc.pending = enc.pending[:size], enc.pending[size:]
                 packets += enc.context.encode(self._audio_frame(enc, mono))
-                self._frames[name] += 1
-            self._seconds[name] += time.perf_counter() - start
+                encoded += 1
+            with self._lock:
+                self._frames[name] += encoded
+                self._seconds[name] += time.perf_counter() - start
             self._publish(name, packets, self._audio_base)
 
     def _audio_frame(self, enc: _AudioEncoder, mono: np.ndarray) -> av.AudioFrame:
@@ -365,6 +375,7 @@ class LiveEncoder:
         ctx.time_base = self._audio_base
         ctx.open()
         if ctx.extradata:
-            self._extradata[name] = bytes(ctx.extradata)
+            with self._lock:
+                self._extradata[name] = bytes(ctx.extradata)
         return _AudioEncoder(ctx, ctx.frame_size or (OPUS_FRAME if name == "opus" else AAC_FRAME),
                              fmt)

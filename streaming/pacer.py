@@ -16,11 +16,14 @@ samples emitted, video ticks emitted), so the output timeline never jumps:
   audio arrives: a stall. Wall time shifts, the output timeline does not.
 * `put` awaits (backpressure) while the item starts more than `buffer_ms` ahead of the playhead.
 
-Two ways in. On the event loop, `await put(item)`. From another thread (the live render
+Two ways in. On the pacer's event loop, `await put(item)`. From another thread (the live render
 thread), `offer(item)`: the item goes into a small inbox that `run` drains on the loop, and the
-caller blocks only while more than `buffer_ms` of audio waits - never on the loop itself, which
-may be busy sending packets to many viewers. `offer_flush()` is the thread-side `flush()`,
-ordered with the items offered around it. All other state lives on the event loop thread.
+caller blocks only while more than `buffer_ms` of audio waits. `offer_flush()` is the thread-side
+`flush()`, ordered with the items offered around it. All other state lives on the thread of the
+loop that runs `run` (live: a thread of its own, see streaming.playout, so that the loop busy
+sending packets to many viewers cannot hold the program's sound up). Other threads see only
+immutable hand-overs: `stats` (a snapshot, renewed whenever a counter moves) and `is_late`
+(reads the timeline position, one tuple).
 """
 from __future__ import annotations
 
@@ -103,6 +106,8 @@ class Pacer:
         self._frames_out = self._dropped = self._repeated = 0
         self._stalls = self._resyncs = self._captions_out = 0
         self._av_offset = 0.0
+        self._position = (0, 0)             # (shift, next tick), for is_late on other threads
+        self._stats = self._snapshot()
         # the hand-over from another thread: items, the audio samples among them, and whether
         # the offering thread waits for room (all under _room's lock)
         self._room = threading.Condition()
@@ -110,7 +115,7 @@ class Pacer:
         self._inbox_samples = 0
         self._offer_waiting = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.offer_blocked = asyncio.Event()   # set on the loop while offer() waits for room
+        self.offer_blocked = asyncio.Event()   # set on run's loop while offer() waits for room
 
     # -- input (event loop thread) ------------------------------------------------------
 
@@ -126,6 +131,7 @@ class Pacer:
             return
         self._place(item)
         self._lead = max(self._lead, start)
+        self._publish()
         self._data.set()
 
     def offer(self, item: VideoFrame | AudioBlock | Caption) -> None:
@@ -176,6 +182,7 @@ class Pacer:
             self._place(item)
             self._lead = max(self._lead, start)
         if items:
+            self._publish()
             self._make_room()
 
     def _mark_blocked(self) -> None:
@@ -195,11 +202,16 @@ class Pacer:
     def is_late(self, pts: int, time_base: Fraction) -> bool:
         """True when the tick of the program frame `pts` has already gone: a render that is
         behind should skip making this frame and catch up. Safe to call from the render thread."""
-        return self._index_of(pts, time_base) < self._tick
+        shift, tick = self._position
+        return int((pts * time_base * PROGRAM_RATE + shift) / self._tick_samples) < tick
 
     def _index_of(self, pts: int, time_base: Fraction) -> int:
         """The output tick of a program frame."""
         return int((pts * time_base * PROGRAM_RATE + (self._shift or 0)) / self._tick_samples)
+
+    def _moved(self) -> None:
+        """The timeline position changed (a tick, a re-anchor): hand it to other threads."""
+        self._position = (self._shift or 0, self._tick)
 
     def flush(self) -> None:
         """Forget all media not yet emitted (an interruption); the next audio re-anchors."""
@@ -209,6 +221,7 @@ class Pacer:
         self._captions.clear()
         self._input_end = None
         self._lead = self._played
+        self._publish()
         self._progress.set()
         self._make_room()
 
@@ -221,6 +234,7 @@ class Pacer:
             program = item.start * PROGRAM_RATE // item.sample_rate
             self._shift = self._played + self._audio_queued - program
             self._input_end = program           # its audio follows on without a gap
+            self._moved()
         return self._start_of(item)
 
     def _start_of(self, item) -> int:
@@ -255,6 +269,7 @@ class Pacer:
             self._append_audio(np.zeros(gap, np.int16))
         elif gap != 0:
             self._shift = end_out - block.pts      # re-anchor: this block plays next
+            self._moved()
         if len(pcm):
             self._append_audio(pcm)
         self._input_end = block.pts + len(pcm)
@@ -305,10 +320,12 @@ class Pacer:
                 if self._stopped:
                     break
                 self._stalls += started
+                self._publish()
                 base = self.clock.now() - self._played / PROGRAM_RATE
             due = base + self._played / PROGRAM_RATE
             if self.clock.now() - due > LATE_RESYNC_S:
                 self._resyncs += 1
+                self._publish()
                 base = self.clock.now() - self._played / PROGRAM_RATE
                 due = self.clock.now()
             await self.clock.sleep_until(due)
@@ -332,6 +349,7 @@ class Pacer:
         pcm = self._take_audio(BLOCK)
         out.audio(AudioBlock(pcm, self._played))
         self._played = end
+        self._publish()
         self._progress.set()
         self._make_room()
 
@@ -352,6 +370,7 @@ class Pacer:
     def _emit_tick(self, out: PacedOutput) -> None:
         k = self._tick
         self._tick += 1
+        self._moved()
         video = self._video
         while video and video[0].index < k - 1:     # late beyond the grace frame
             video.popleft()
@@ -368,13 +387,22 @@ class Pacer:
             repeated = True
             self._repeated += 1
         else:
-            return                                   # nothing to show yet
+            self._publish()                          # nothing to show yet (drops counted)
+            return
         self._frames_out += 1
         self._av_offset = (self._last_index - k) * 1000 / self.fps
+        self._publish()
         out.video(VideoFrame(self._last.image, k, self._time_base), repeated)
 
     @property
     def stats(self) -> PacerStats:
+        """The latest snapshot: safe to read on any thread."""
+        return self._stats
+
+    def _publish(self) -> None:
+        self._stats = self._snapshot()
+
+    def _snapshot(self) -> PacerStats:
         return PacerStats(
             frames_out=self._frames_out, frames_dropped=self._dropped,
             frames_repeated=self._repeated, stalls=self._stalls,

@@ -14,7 +14,7 @@ A connection starts at a keyframe (subscribing asks the encoder for one), and it
 start at zero. When the server refuses, dies or stops taking data (more than `stall_s`
 seconds of media waiting unsent), the push goes to "retrying" and tries again after a delay
 that doubles from `backoff[0]` up to `backoff[1]` seconds (back to `backoff[0]` once a
-connection has been live). Errors never escape: they are counted, logged and kept in
+connection has been live), slept on the injected Clock. Errors never escape: they are counted, logged and kept in
 `last_error`, with the stream key masked.
 """
 from __future__ import annotations
@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import av
 
+from anchor.clock import Clock, SystemClock
 from anchor.errors import OutputError
 
 from .broadcast import Broadcast, Subscription
@@ -96,7 +97,7 @@ class RtmpPush:
     def __init__(self, url: str, broadcast: Broadcast, *, name: str | None = None,
                  video_feed: str = "h264", audio_feed: str = "aac",
                  backoff: tuple[float, float] = (1.0, 30.0), stall_s: float = 5.0,
-                 queue_ms: int = 2000):
+                 queue_ms: int = 2000, clock: Clock | None = None):
         self.shown_url = check_rtmp_url(url)
         if not 0 < backoff[0] <= backoff[1]:
             raise OutputError(f"RTMP target {self.shown_url}: backoff must be (first, most) "
@@ -109,6 +110,7 @@ class RtmpPush:
         self._broadcast = broadcast
         self._feeds = (broadcast[video_feed], broadcast[audio_feed])   # KeyError: unknown feed
         self._backoff = backoff
+        self._clock = clock or SystemClock()
         self._stall_s = stall_s
         self._queue_ms = queue_ms
         self.state = "stopped"
@@ -192,13 +194,22 @@ class RtmpPush:
                     break
                 self._set_state("retrying")
                 log.warning("%s: %s; retrying in %.1f s", self.name, self.last_error, delay)
-                try:
-                    await asyncio.wait_for(self._stopping.wait(), delay)
-                except asyncio.TimeoutError:
-                    pass
+                await self._pause(delay)
                 delay = min(delay * 2, self._backoff[1])
         finally:
             self._set_state("stopped")
+
+    async def _pause(self, delay: float) -> None:
+        """Wait `delay` seconds on the clock, or until stop()."""
+        assert self._stopping is not None
+        sleep = asyncio.create_task(self._clock.sleep_until(self._clock.now() + delay))
+        stop = asyncio.create_task(self._stopping.wait())
+        try:
+            await asyncio.wait((sleep, stop), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleep.cancel()
+            stop.cancel()
+            await asyncio.gather(sleep, stop, return_exceptions=True)
 
     async def _connection(self) -> bool:
         """One connection, until it fails or the push stops. True if it went live."""

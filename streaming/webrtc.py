@@ -6,6 +6,10 @@ whose tracks (`PacketTrack`) hand the feed's `av.Packet`s to aiortc, which only 
 and DELETEs it to leave. Viewers that vanish without DELETE are closed when their connection
 fails or closes, or when no RTCP has arrived from them for `vanish_after_s` seconds.
 
+A viewer whose sending falls behind (a slow link, a server past capacity) is thinned by its
+subscriptions, never waited for: its video skips to the next keyframe once more than
+VIDEO_BACKLOG_MS waits, its audio loses a backlog beyond AUDIO_BACKLOG_MS; `stats` counts both.
+
 ICE host addresses: aioice gathers every local address except 127.0.0.1. A server announces the
 addresses it is reachable on (`ice_hosts`, like an SFU's announced IP); `only_host_addresses`
 restricts gathering to them for the peer connections created inside its scope.
@@ -19,7 +23,7 @@ import itertools
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping
 
 import aioice.ice
 import av
@@ -34,6 +38,8 @@ from .broadcast import Broadcast, Feed
 MAX_OFFER_BYTES = 64 * 1024
 VIDEO_CODECS = {"h264": "video/H264", "vp8": "video/VP8"}
 PLI_MIN_INTERVAL_S = 1.0
+VIDEO_BACKLOG_MS = 500       # a viewer's video this far behind skips to the next keyframe
+AUDIO_BACKLOG_MS = 1000      # a viewer's audio this far behind loses its backlog
 
 
 class BadOffer(ValueError):
@@ -114,10 +120,13 @@ class PacketTrack(MediaStreamTrack):
     starts at a keyframe requested right then, with no backlog queued during the handshake.
     """
 
-    def __init__(self, feed: Feed, kind: str, *, max_ms: int = 1000):
+    def __init__(self, feed: Feed, kind: str, *, max_ms: int | None = None):
         super().__init__()
         self.kind = kind
-        self.feed, self.max_ms = feed, max_ms
+        self.feed = feed
+        if max_ms is None:
+            max_ms = VIDEO_BACKLOG_MS if kind == "video" else AUDIO_BACKLOG_MS
+        self.max_ms = max_ms
         self._subscription = None
         self.packets = 0
 
@@ -133,6 +142,11 @@ class PacketTrack(MediaStreamTrack):
             raise MediaStreamError from None
         self.packets += 1
         return packet
+
+    @property
+    def dropped(self) -> int:
+        """Packets this track lost for falling behind (video: frames skipped)."""
+        return self._subscription.dropped if self._subscription is not None else 0
 
     def stop(self) -> None:
         super().stop()
@@ -257,6 +271,20 @@ class _Viewer:
     last_heard: float = 0.0
     last_pli: float = float("-inf")
 
+    def dropped(self, kind: str) -> int:
+        return sum(t.dropped for t in self.tracks if t.kind == kind)
+
+
+@dataclass(frozen=True, slots=True)
+class ViewersStats:
+    viewers: int                       # connected now
+    joined: int
+    left: int
+    vanished: int                      # left without DELETE (connection failed, no RTCP)
+    video_frames_skipped: int          # all viewers, all time: their sending fell behind
+    audio_packets_dropped: int         # all viewers, all time
+    skipped_by_viewer: Mapping[str, int]   # connected viewers: video frames skipped so far
+
 
 class WebRTCViewers:
     """The channel's WebRTC viewers (WHEP), all fed from one Broadcast."""
@@ -275,6 +303,7 @@ class WebRTCViewers:
         self._watchdog: asyncio.Task | None = None
         self._serial = itertools.count(1)
         self.joined = self.left = self.vanished = 0
+        self._gone_dropped = {"video": 0, "audio": 0}    # by viewers who have left
         _share_h264_packing()
 
     @property
@@ -344,9 +373,15 @@ class WebRTCViewers:
             self._watchdog = None
         await asyncio.gather(*(self._drop(v) for v in list(self._viewers)))
 
-    def stats(self) -> dict[str, int]:
-        return {"viewers": self.count, "joined": self.joined, "left": self.left,
-                "vanished": self.vanished}
+    @property
+    def stats(self) -> ViewersStats:
+        """A snapshot (on the serving loop, where the viewers live)."""
+        viewers = self._viewers.values()
+        return ViewersStats(
+            viewers=self.count, joined=self.joined, left=self.left, vanished=self.vanished,
+            video_frames_skipped=self._gone_dropped["video"] + sum(v.dropped("video") for v in viewers),
+            audio_packets_dropped=self._gone_dropped["audio"] + sum(v.dropped("audio") for v in viewers),
+            skipped_by_viewer={v.id: v.dropped("video") for v in viewers})
 
     # -- internals --
     def _heard(self, viewer: _Viewer) -> None:
@@ -362,6 +397,8 @@ class WebRTCViewers:
         viewer = self._viewers.pop(viewer_id, None)
         if viewer is not None:
             self.left += 1
+            for kind in self._gone_dropped:
+                self._gone_dropped[kind] += viewer.dropped(kind)
             await self._shut(viewer)
 
     @staticmethod

@@ -4,7 +4,7 @@ One aiortc peer connection publishes the Broadcast's packets (no re-encoding). T
 POSTed as application/sdp with an optional bearer token; the SFU answers 201 with the answer and
 a Location for the session, which is DELETEd on stop. When the connection fails, the SFU goes
 quiet (no RTCP for `silent_after_s`), or the POST is refused, the push retries with exponential
-backoff (1 s doubling to 30 s by default) until stopped.
+backoff (1 s doubling to 30 s by default, slept on the injected Clock) until stopped.
 """
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import contextlib
 import aiohttp
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from yarl import URL
+
+from anchor.clock import Clock, SystemClock
 
 from .broadcast import Broadcast
 from .webrtc import VIDEO_CODECS, PacketTrack, only_host_addresses, video_codec_preferences, watch_peer
@@ -31,7 +33,7 @@ class WhipPush:
     def __init__(self, url: str, broadcast: Broadcast, *, token: str | None = None,
                  name: str = "whip", video: str = "h264", ice_hosts: list[str] | None = None,
                  backoff: tuple[float, float] = (1.0, 30.0), silent_after_s: float = 20.0,
-                 connect_timeout_s: float = 15.0):
+                 connect_timeout_s: float = 15.0, clock: Clock | None = None):
         if video not in VIDEO_CODECS:
             raise ValueError(f"video must be one of {sorted(VIDEO_CODECS)}, not {video!r}")
         if not 0 < backoff[0] <= backoff[1]:
@@ -39,6 +41,7 @@ class WhipPush:
         self.url, self.broadcast, self.token, self.name, self.video = url, broadcast, token, name, video
         self.ice_hosts = list(ice_hosts) if ice_hosts is not None else None
         self.backoff, self.silent_after_s, self.connect_timeout_s = backoff, silent_after_s, connect_timeout_s
+        self._clock = clock or SystemClock()
         self.state = "stopped"
         self.attempts = self.connects = self.reconnects = 0
         self.last_error: str | None = None
@@ -97,7 +100,7 @@ class WhipPush:
             await self._hang_up()
             self.state = "retrying"
             self.reconnects += 1
-            await asyncio.sleep(delay)
+            await self._clock.sleep_until(self._clock.now() + delay)
             delay = min(delay * 2, self.backoff[1])
 
     async def _connect(self) -> asyncio.Event:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import time
 
-import numpy as np
 import pytest
 from aiohttp import web
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
+from anchor.clock import VirtualClock
 from streaming.broadcast import Broadcast
 from streaming.webrtc import only_host_addresses
 from streaming.whip import WhipPush
@@ -27,14 +26,12 @@ class WhipReceiver:
     def __init__(self):
         self.sessions: dict[str, RTCPeerConnection] = {}
         self.video = self.audio = self.bright = 0
-        self.posts: list[float] = []
         self.refused = self.deleted = 0
         self._ids = itertools.count(1)
         self._readers: set[asyncio.Task] = set()
         self.runner = None
 
     async def post(self, request: web.Request) -> web.Response:
-        self.posts.append(time.monotonic())
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
             self.refused += 1
             return web.Response(status=401, text="bad token")
@@ -100,6 +97,18 @@ async def channel():
     await synthetic.stop()
 
 
+class BackoffClock(VirtualClock):
+    """A virtual clock that notes every delay slept on it (time moves at once)."""
+
+    def __init__(self):
+        super().__init__()
+        self.delays: list[float] = []
+
+    async def sleep_until(self, t: float) -> None:
+        self.delays.append(round(t - self.now(), 6))
+        await super().sleep_until(t)
+
+
 async def until(condition, timeout: float) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
@@ -140,15 +149,16 @@ async def test_push_streams_and_reconnects_after_the_receiver_dies(channel):
 async def test_refused_token_is_reported_and_retried_with_backoff(channel):
     receiver = WhipReceiver()
     url = await receiver.start()
-    push = WhipPush(url, channel, token="wrong", ice_hosts=LOOPBACK, backoff=(0.1, 0.8))
+    clock = BackoffClock()
+    push = WhipPush(url, channel, token="wrong", ice_hosts=LOOPBACK, backoff=(0.1, 0.8),
+                    clock=clock)
     try:
         await push.start()
-        await until(lambda: receiver.refused >= 4, 5)
+        await until(lambda: receiver.refused >= 5, 15)
         assert push.state in ("retrying", "connecting")
         assert "401" in push.last_error
         assert push.connects == 0 and receiver.video == 0
-        gaps = np.diff(receiver.posts[:4])
-        assert gaps[1] > 1.5 * gaps[0] and gaps[2] > 1.5 * gaps[1], gaps   # exponential backoff
+        assert clock.delays[:4] == [0.1, 0.2, 0.4, 0.8], clock.delays    # exponential backoff
     finally:
         await push.stop()
         await receiver.close()

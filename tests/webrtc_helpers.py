@@ -50,8 +50,6 @@ class SyntheticChannel:
         y, x = np.mgrid[0:height, 0:width]
         self._base = np.stack([x * 200 // width + 30, y * 200 // height + 30,
                                np.full_like(x, 120)], axis=-1).astype(np.uint8)
-        for name in ("h264", "vp8"):
-            broadcast[name].on_keyframe_request = lambda name=name: self.keyframe_wanted.add(name)
 
     def _encoder(self, name: str) -> av.CodecContext:
         if name not in self.encoders:
@@ -90,6 +88,7 @@ class SyntheticChannel:
         wanted = self.broadcast.wanted() & {"h264", "vp8"}
         if not wanted:
             return
+        self.keyframe_wanted |= self.broadcast.take_keyframe_requests(wanted)
         frame = av.VideoFrame.from_ndarray(self.picture(index), format="rgb24").reformat(format="yuv420p")
         frame.pts, frame.time_base = index, Fraction(1, self.fps)
         stamp = None

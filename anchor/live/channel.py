@@ -4,39 +4,67 @@ encoded once per codec and broadcast to every viewer and push target.
     Scheduler --Spoken--> render thread (Program) --items--> Pacer --paced media--> LiveEncoder
       --packets--> Broadcast --> WebRTC viewers (WHEP), RTMP pushes, WHIP pushes
 
-Rendering runs on its own thread; everything else on the event loop. Nothing a viewer, a
-comment, a show edit or a push target does can stop the render loop: faults are logged,
-counted and survived.
+Three clocks of work, three threads. Rendering runs on its own thread; the pacer and the
+encoders on the playout thread (streaming.playout), against the injected clock; the viewers,
+pushes, pages and HTTP on the event loop that `start()` is awaited on. Data flows down between
+them through bounded hand-overs (the pacer's inbox, the broadcast's), so viewers past the
+machine's capacity thin out their own video but cannot hold up the program's sound. Nothing a
+viewer, a comment, a show edit or a push target does can stop the render loop: faults are
+logged, counted and survived. `stats()` is one frozen snapshot of every part, for the metrics.
 """
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import AsyncIterator
+from types import MappingProxyType
+from typing import AsyncIterator, Mapping
 
 from anchor.answers import comment_answerer
 from anchor.clock import Clock, SystemClock
 from anchor.errors import AnchorError
-from anchor.live.scheduler import Scheduler
+from anchor.live.scheduler import Scheduler, SchedulerStats
 from anchor.media import AudioBlock, Caption, VideoFrame
 from anchor.moderation import CommentGate, Verdict
 from anchor.program import (Format, Program, Spoken, check_avatar, program_format, show_voices,
                             stage, voice_names)
 from anchor.show import Show, demo_show_path, load_show
-from streaming.broadcast import Broadcast
-from streaming.encoders import LiveEncoder
-from streaming.pacer import Pacer
+from streaming.broadcast import Broadcast, BroadcastStats
+from streaming.encoders import EncoderStats, LiveEncoder
+from streaming.pacer import Pacer, PacerStats
+from streaming.playout import Playout
 from streaming.rtmp import RtmpPush
-from streaming.webrtc import WebRTCViewers
+from streaming.webrtc import ViewersStats, WebRTCViewers
 from streaming.whip import WhipPush
 
 log = logging.getLogger(__name__)
 EVENT_QUEUE = 256          # events buffered per page connection before the oldest are dropped
+
+
+@dataclass(frozen=True, slots=True)
+class PushState:
+    id: str
+    url: str                 # without its secret (see redact)
+    kind: str                # "rtmp" or "whip"
+    state: str               # connecting, live, retrying, stopped
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStats:
+    """One moment of the channel, as each part publishes it (what the metrics read)."""
+    counts: Mapping[str, float]   # frames_rendered, render_seconds, comments_*, *_errors
+    pacer: PacerStats
+    encoder: EncoderStats
+    broadcast: BroadcastStats
+    viewers: ViewersStats
+    pushes: tuple[PushState, ...]
+    scheduler: SchedulerStats
 
 
 class Channel:
@@ -51,6 +79,7 @@ class Channel:
         self.clock = clock or SystemClock()
         self.broadcast = Broadcast()
         self.viewers = WebRTCViewers(self.broadcast, ice_hosts=ice_hosts)
+        self.pages = PageEvents()
         self.gate = CommentGate(clock=self.clock)
         # the voices of the show on air (a reload may define new ones)
         self.scheduler = Scheduler(self.show, voice_for=lambda u: show_voices(self.show)(u),
@@ -65,15 +94,26 @@ class Channel:
         self._generation = 0
         self.encoder = LiveEncoder(self.broadcast, width=self.fmt.width, height=self.fmt.height,
                                    fps=self.fmt.fps)
+        self.playout = Playout(self.pacer, _ProgramOut(self.encoder, self.pages))
         self._initial_push = list(push)
         self._targets: dict[str, RtmpPush | WhipPush] = {}
-        self._listeners: set[asyncio.Queue] = set()
         self._stopping = threading.Event()
         self._tasks: list[asyncio.Task] = []
         self._render_thread: threading.Thread | None = None
-        self.counts = {"comments_answered": 0, "comments_refused": 0, "render_errors": 0,
-                       "reload_errors": 0, "frames_rendered": 0}
-        self.render_seconds = 0.0
+        # written by the render thread (frames, render time, render and reload errors) and the
+        # event loop (comments); read by the metrics: see Tally
+        self.counts = Tally(comments_answered=0, comments_refused=0, render_errors=0,
+                            reload_errors=0, frames_rendered=0, render_seconds=0.0)
+
+    @property
+    def render_seconds(self) -> float:
+        """Time spent rendering frames, by time.perf_counter: a measurement of cost, not a
+        clock anything runs on (kept in the tally, beside the frame count)."""
+        return self.counts["render_seconds"]
+
+    @render_seconds.setter
+    def render_seconds(self, value: float) -> None:
+        self.counts["render_seconds"] = value
 
     @staticmethod
     def _validated(show: Show, avatar: str | None) -> Show:
@@ -84,7 +124,8 @@ class Channel:
     # -- running ----------------------------------------------------------------------------
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._tasks.append(asyncio.create_task(self.pacer.run(_PacedOut(self)), name="pacer"))
+        self.pages.serve_on(self._loop)
+        self.playout.start()
         self._tasks.append(asyncio.create_task(self._announce_viewers(), name="viewer-count"))
         self._render_thread = threading.Thread(target=self._render, name="anchor-render", daemon=True)
         self._render_thread.start()
@@ -94,7 +135,7 @@ class Channel:
 
     async def stop(self) -> None:
         self._stopping.set()
-        self.pacer.stop()
+        await asyncio.to_thread(self.playout.stop)     # a render thread waiting in offer() returns
         for target in list(self._targets.values()):
             await target.stop()
         self._targets.clear()
@@ -174,7 +215,7 @@ class Channel:
         question = verdict.text       # the answer event goes out once the answer is queued
         self.scheduler.comment(viewer, question, done=lambda answer: self._emit(
             {"type": "answer", "question": question, "text": answer}))
-        self.counts["comments_answered"] += 1
+        self.counts["comments_answered"] += 1       # the loop is this key's one writer
         return verdict
 
     def say_now(self, text: str) -> None:
@@ -209,30 +250,25 @@ class Channel:
         await target.stop()
 
     def pushes(self) -> list[dict]:
-        return [{"id": tid, "url": redact(t.url), "kind": "rtmp" if isinstance(t, RtmpPush) else "whip",
-                 "state": t.state} for tid, t in self._targets.items()]
+        return [dataclasses.asdict(p) for p in self._push_states()]
+
+    def _push_states(self) -> tuple[PushState, ...]:
+        return tuple(PushState(tid, redact(t.url), "rtmp" if isinstance(t, RtmpPush) else "whip",
+                               t.state) for tid, t in self._targets.items())
 
     # -- page events --------------------------------------------------------------------------
     async def events(self) -> AsyncIterator[dict]:
-        queue: asyncio.Queue = asyncio.Queue(EVENT_QUEUE)
-        self._listeners.add(queue)
+        queue = self.pages.join()
         try:
             yield {"type": "hello", "title": self.show.title, "viewers": self.viewers.count}
             while True:
                 yield await queue.get()
         finally:
-            self._listeners.discard(queue)
+            self.pages.leave(queue)
 
     def _emit(self, event: dict) -> None:
-        """Deliver to every page, from any thread. A slow page loses its oldest events."""
-        loop = getattr(self, "_loop", None)
-        if loop is not None and not _on_loop(loop):
-            loop.call_soon_threadsafe(self._emit, event)
-            return
-        for queue in self._listeners:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(event)
+        """Tell every page, from any thread."""
+        self.pages.emit(event)
 
     async def _announce_viewers(self) -> None:
         last = None
@@ -246,31 +282,102 @@ class Channel:
     # -- observability ------------------------------------------------------------------------
     def health(self) -> dict:
         alive = bool(self._render_thread and self._render_thread.is_alive())
-        return {"status": "ok" if alive else "degraded", "render_thread": alive,
+        ok = alive and self.playout.running
+        return {"status": "ok" if ok else "degraded", "render_thread": alive,
                 "viewers": self.viewers.count, "show": self.show.title,
                 "pushes": {tid: t.state for tid, t in self._targets.items()}}
 
+    def stats(self) -> ChannelStats:
+        """A snapshot of every part (on the event loop, where viewers and pushes live)."""
+        return ChannelStats(counts=self.counts.snapshot(), pacer=self.pacer.stats,
+                            encoder=self.encoder.stats, broadcast=self.broadcast.stats,
+                            viewers=self.viewers.stats, pushes=self._push_states(),
+                            scheduler=self.scheduler.stats)
+
     def metrics(self) -> str:
         from anchor.live.metrics import exposition
-        return exposition(self)
+        return exposition(self.stats())
 
 
-class _PacedOut:
-    """What the pacer emits goes to the encoder; captions also to the pages."""
+class Tally:
+    """Counters that two threads write and a third reads. Each key has one writing thread
+    (`tally[key] += 1` is a read and a write, so two writers of one key could lose counts);
+    every read and write takes the lock, and `snapshot()` reads them all at one moment."""
 
-    def __init__(self, channel: Channel):
-        self.channel = channel
+    def __init__(self, **values: float):
+        self._lock = threading.Lock()
+        self._values = dict(values)
+
+    def __getitem__(self, key: str) -> float:
+        with self._lock:
+            return self._values[key]
+
+    def __setitem__(self, key: str, value: float) -> None:
+        with self._lock:
+            if key not in self._values:
+                raise KeyError(key)
+            self._values[key] = value
+
+    def snapshot(self) -> Mapping[str, float]:
+        with self._lock:
+            return MappingProxyType(dict(self._values))
+
+
+class PageEvents:
+    """What the player pages are told (subtitles, answers, the viewer count, the show's title):
+    emitted from any thread, delivered on the serving loop to each page's bounded queue; a slow
+    page loses its oldest events."""
+
+    def __init__(self, limit: int = EVENT_QUEUE):
+        self._limit = limit
+        self._queues: set[asyncio.Queue] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def serve_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def join(self) -> asyncio.Queue:
+        queue: asyncio.Queue = asyncio.Queue(self._limit)
+        self._queues.add(queue)
+        return queue
+
+    def leave(self, queue: asyncio.Queue) -> None:
+        self._queues.discard(queue)
+
+    def emit(self, event: dict) -> None:
+        loop = self._loop
+        if loop is not None and not _on_loop(loop):
+            try:
+                loop.call_soon_threadsafe(self._deliver, event)
+            except RuntimeError:
+                pass                       # the loop has closed: no page is listening
+            return
+        self._deliver(event)
+
+    def _deliver(self, event: dict) -> None:
+        for queue in self._queues:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(event)
+
+
+class _ProgramOut:
+    """The pacer's output, on the playout thread: media to the encoder, captions also to the
+    pages as subtitle events."""
+
+    def __init__(self, encoder: LiveEncoder, pages: PageEvents):
+        self.encoder, self.pages = encoder, pages
 
     def video(self, frame: VideoFrame, repeated: bool) -> None:
-        self.channel.encoder.video(frame, repeated)
+        self.encoder.video(frame, repeated)
 
     def audio(self, block: AudioBlock) -> None:
-        self.channel.encoder.audio(block)
+        self.encoder.audio(block)
 
     def caption(self, caption: Caption) -> None:
-        self.channel.encoder.caption(caption)
+        self.encoder.caption(caption)
         seconds = (caption.end - caption.start) / caption.sample_rate
-        self.channel._emit({"type": "subtitle", "text": caption.text, "seconds": round(seconds, 2)})
+        self.pages.emit({"type": "subtitle", "text": caption.text, "seconds": round(seconds, 2)})
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

@@ -1,5 +1,11 @@
-"""The channel's metrics in the Prometheus text exposition format (version 0.0.4)."""
+"""The channel's metrics in the Prometheus text exposition format (version 0.0.4), read from
+one frozen snapshot of the channel (`Channel.stats()`), never from the parts themselves."""
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from anchor.live.channel import ChannelStats
 
 
 def _line(name: str, value: float, labels: dict[str, str] | None = None) -> str:
@@ -13,8 +19,7 @@ def _escape(value: str) -> str:
     return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def exposition(channel) -> str:
-    """`channel`: an anchor.live.channel.Channel."""
+def exposition(stats: ChannelStats) -> str:
     out: list[str] = []
 
     def metric(name: str, kind: str, help_text: str, samples):
@@ -22,7 +27,7 @@ def exposition(channel) -> str:
         out.append(f"# TYPE {name} {kind}")
         out.extend(_line(name, value, labels) for value, labels in samples)
 
-    pacer, counts = channel.pacer.stats, channel.counts
+    pacer, counts, enc, viewers = stats.pacer, stats.counts, stats.encoder, stats.viewers
     metric("anchor_frames_rendered_total", "counter", "Video frames rendered by the channel.",
            [(counts["frames_rendered"], None)])
     metric("anchor_frames_sent_total", "counter", "Video frames paced out to the encoders.",
@@ -35,21 +40,29 @@ def exposition(channel) -> str:
            [(pacer.stalls, None)])
     frames = max(1, counts["frames_rendered"])
     metric("anchor_render_seconds_per_frame", "gauge", "Mean render time of a frame.",
-           [(channel.render_seconds / frames, None)])
-    enc = channel.encoder.stats
+           [(counts["render_seconds"] / frames, None)])
     metric("anchor_encode_seconds_per_frame", "gauge", "Mean encode time of a frame, per codec.",
            [(seconds, {"codec": codec}) for codec, seconds in enc.seconds_per_frame.items()])
     metric("anchor_av_offset_ms", "gauge", "Video time minus audio time at the pacer output.",
            [(pacer.av_offset_ms, None)])
     metric("anchor_queue_ms", "gauge", "Media buffered ahead of the playhead, in milliseconds.",
            [(pacer.buffered_ms, {"queue": "pacer"}), (enc.queue_ms, {"queue": "encoder"})])
-    metric("anchor_viewers", "gauge", "WebRTC viewers connected.", [(channel.viewers.count, None)])
+    metric("anchor_viewers", "gauge", "WebRTC viewers connected.", [(viewers.viewers, None)])
+    metric("anchor_viewer_frames_skipped_total", "counter",
+           "Video frames not sent to a viewer whose sending fell behind (it skipped to a keyframe).",
+           [(viewers.video_frames_skipped, None)])
+    metric("anchor_viewer_audio_dropped_total", "counter",
+           "Audio packets a viewer lost because its sending fell behind by a second.",
+           [(viewers.audio_packets_dropped, None)])
+    metric("anchor_handover_dropped_total", "counter",
+           "Packets dropped because the loop serving viewers fell behind the encoder, per feed.",
+           [(n, {"feed": feed}) for feed, n in stats.broadcast.handover_dropped.items()])
     metric("anchor_comments_total", "counter", "Viewer comments by outcome.",
            [(counts["comments_answered"], {"result": "answered"}),
             (counts["comments_refused"], {"result": "refused"})])
     metric("anchor_errors_total", "counter", "Faults survived, by kind.",
            [(counts["render_errors"], {"kind": "render"}), (counts["reload_errors"], {"kind": "reload"})])
     metric("anchor_push_up", "gauge", "Push targets: 1 when live, 0 otherwise.",
-           [(1 if p["state"] == "live" else 0, {"target": p["id"], "kind": p["kind"], "state": p["state"]})
-            for p in channel.pushes()])
+           [(1 if p.state == "live" else 0, {"target": p.id, "kind": p.kind, "state": p.state})
+            for p in stats.pushes])
     return "\n".join(out) + "\n"
