@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from anchor.media import CLOSED, PROGRAM_RATE, FaceDrive, PresenterFrame
+from avatars.base import AudioDrivenAnimator
 from avatars.wav2lip.engine import LipSyncEngine
 from avatars.wav2lip.mel import PROGRAM_PER_STEP, WINDOW_STEPS, MelFrontEnd
 from avatars.wav2lip.paste import (Box, canvas_region, clamp_box, feathered_mask, match_colour,
@@ -42,7 +43,7 @@ def face_box(rig, *, width: int, height: int) -> Box:
                       chin_y + 0.15 * eyes), width, height)
 
 
-class NeuralLipSync:
+class NeuralLipSync(AudioDrivenAnimator):
     """`base` is an animator with a `rig` and `mouth_region(frame)`; `engine` runs the model."""
 
     audio_window_ms = (BEFORE_MS, AFTER_MS)     # Program fills FaceDrive.audio with this window
