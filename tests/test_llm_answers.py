@@ -9,12 +9,12 @@ import time
 
 import pytest
 from openai_server import Failure, Hang, OpenAIServer, Raw, Reply
+from test_scheduler import on_air
 
 from anchor.answers import Answerer
 from anchor.answers.llm import LLMAnswerer
 from anchor.clock import VirtualClock, SystemClock
 from anchor.language_model.openai_chat import OpenAIChat
-from anchor.live import Scheduler
 from anchor.moderation import CommentGate, screen_generated
 from anchor.program import casting
 from anchor.rewriter.facts import shares_topic, unsupported_numbers
@@ -151,19 +151,18 @@ def test_live_a_comment_returns_at_once_and_the_answer_is_spoken_when_ready(serv
     server.script(Reply("The Trail Bottle is $19.99, a great price for a bottle that keeps "
                         "drinks cold for 24 hours.", first_token_s=0.3))
     llm = answerer(server)
-    scheduler = Scheduler(show(), voice_for=casting.voice_for, answerer=llm,
-                          clock=SystemClock(), warn=lambda message: None)
-    scheduler.next_turn()
+    scheduler = on_air(show(), casting.voice_for, answerer=llm, clock=SystemClock())
+    scheduler.next_spoken()
     queued = threading.Event()
     started = time.monotonic()
     assert scheduler.comment("viewer", PRICE_QUESTION, done=lambda answer: queued.set()) == ""
     assert time.monotonic() - started < 0.1                 # the comment did not wait
     captions = []
     while not queued.is_set() and time.monotonic() - started < 5:
-        spoken, _ = scheduler.next_turn()                   # the show goes on meanwhile
+        spoken = scheduler.next_spoken()                    # the show goes on meanwhile
         captions.append(spoken.caption)
     assert queued.is_set() and captions and captions[0]     # the script was spoken meanwhile
-    answer = [scheduler.next_turn()[0].caption for _ in range(2)]
+    answer = [scheduler.next_spoken().caption for _ in range(2)]
     assert answer[0] == "The Trail Bottle is $19.99, a great price for a bottle that keeps drinks cold for 24 hours."
 
 
