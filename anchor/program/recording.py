@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator, TypeVar
 
+import numpy as np
+
 from anchor.media import PROGRAM_RATE, AudioChunk, Utterance, Viseme, Word
-from voices.align import audio_timing
+from voices.align import AudioTiming, audio_timing
 from voices.recorded import read_recording
 
 T = TypeVar("T", Viseme, Word)
@@ -39,9 +42,8 @@ def recorded_sentences(recording: Recording) -> Iterator[tuple[Utterance, AudioC
     """The recording at the program rate, one chunk per sentence with its utterance (see the
     module doc); a recording nothing could be aligned to plays whole, as its first sentence,
     with every sentence's caption joined into one."""
-    pcm = read_recording(recording.path, sample_rate=PROGRAM_RATE)
     text = " ".join(u.text for u in recording.utterances)
-    timing = audio_timing(text, pcm, PROGRAM_RATE, language=recording.language)
+    pcm, timing = _aligned(recording.path, _stamp(recording.path), text, recording.language)
     starts, offset = [], 0
     for u in recording.utterances:
         starts.append(offset)
@@ -76,6 +78,25 @@ def recorded_sentences(recording: Recording) -> Iterator[tuple[Utterance, AudioC
             yield utterance, AudioChunk(utterance.id, pcm[start:end], PROGRAM_RATE, start,
                                         visemes=_inside(timing.visemes, start, end),
                                         words=_inside(words[index], start, end))
+
+
+@lru_cache(maxsize=4)
+def _aligned(path: Path, stamp: tuple[int, int] | None, text: str,
+             language: str) -> tuple[np.ndarray, AudioTiming]:
+    """The file at the program rate and the text aligned to it, once per file version: a live
+    show plays its recordings every pass, and render and live play them alike."""
+    pcm = read_recording(path, sample_rate=PROGRAM_RATE)
+    pcm.setflags(write=False)
+    return pcm, audio_timing(text, pcm, PROGRAM_RATE, language=language)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """The file's version: an edited recording is read again."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None          # read_recording says what is wrong with it
+    return st.st_mtime_ns, st.st_size
 
 
 def _inside(timed: Iterable[T], start: int, end: int) -> tuple[T, ...]:

@@ -54,6 +54,7 @@ class _Placing:
     """The line whose pieces are being placed: where it began, its words so far."""
     line: Line
     start: int
+    generation: int
     words: list[Word] = field(default_factory=list)
 
 
@@ -150,16 +151,18 @@ class Program:
             self._said()
             if item.line is None:
                 return None
-            placing = self._line = _Placing(item.line, start)
+            placing = self._line = _Placing(item.line, start, self.generation())
         placing.words.extend(replace(w, start=w.start + start, end=w.end + start)
                              for w in item.words if start + w.start < end)
         return Caption(item.caption, placing.start, end, item.language)
 
     def _said(self, *, interrupted: bool = False) -> None:
-        """The line being placed is over: tell the observers."""
+        """The line being placed is over: tell the observers. An interruption since it began
+        cut it short (here, or between its pieces) or flushed it from the live output."""
         placing, self._line = self._line, None
         if placing is None or not self.observers:
             return
+        interrupted = interrupted or self.generation() != placing.generation
         line = SaidLine(placing.line.utterance, placing.line.origin, placing.start, self.samples,
                         tuple(placing.words), interrupted)
         for observer in self.observers:
