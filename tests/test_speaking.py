@@ -16,7 +16,7 @@ from anchor.live.speaking import live_speech
 from anchor.media import PROGRAM_RATE, AudioBlock, Caption, Utterance, VideoFrame
 from anchor.program import (LEAD_IN_MS, TAIL_MS, Program, Recording, Speaker, Turn, performed,
                             script)
-from anchor.show import load_show
+from anchor.show import load_show, parse_show
 from anchor.studio import ProgramState
 from streaming import SubtitleSink
 from voices import libespeak
@@ -40,15 +40,27 @@ class Heard:
         self.lines.append(line)
 
 
-def test_the_first_frame_of_an_utterance_comes_before_its_second_chunk_is_made():
+def streamed(log, voice, how):
+    """The first line of the show "One two three." spoken by `voice`, in render or live."""
+    if how == "render":
+        speaker = Speaker(voice_for=lambda u: voice)
+        return performed([Turn(utterance(1, "one two three"), ProgramState())], speaker)
+    show = parse_show("title: T\nlanguage: en\nsegments:\n  - kind: text\n    text: One two three.\n",
+                      path="t.yaml")
+    scheduler = Scheduler(show, voices=lambda _: lambda u: voice, answerer=Answerer(show),
+                          clock=VirtualClock())
+    return live_speech(scheduler, Speaker(voice_for=scheduler.voice_for), flush=lambda: None)
+
+
+@pytest.mark.parametrize("how", ["render", "live"])
+def test_the_first_frame_of_an_utterance_comes_before_its_second_chunk_is_made(how):
     log = []
-    voice = StreamingVoice(log)
     program = Program(animator=FakeAnimator(), studio=FakeStudio(), fps=FPS)
-    speech = performed([Turn(utterance(1, "one two three"), ProgramState())],
-                       Speaker(voice_for=lambda u: voice))
-    for item in program.items(speech):
+    for item in program.items(streamed(log, StreamingVoice(log), how)):
         if not isinstance(item, Caption):
             log.append((type(item).__name__, item.pts))
+        if ("chunk", 1, 3) in log and len(log) > 400:
+            break
     second = log.index(("chunk", 1, 2))
     first_frame = LEAD * FPS // PROGRAM_RATE         # the frame the utterance starts on
     assert log.index(("VideoFrame", first_frame)) < second, "the first frame waited for chunk 2"

@@ -50,7 +50,6 @@ from anchor.program import Item, Recording, Turn, voice_names
 from anchor.program.script import segment_scripts, segment_state
 from anchor.rewriter import RulesRewriter
 from anchor.show import Show, TextSegment
-from anchor.studio import ProgramState
 from voices.base import Voice
 
 __all__ = [
