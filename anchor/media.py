@@ -103,8 +103,9 @@ CLOSED = MouthShape()
 class FaceDrive:
     """What one video frame of the presenter must show; idle motion is the animator's own.
 
-    `audio` is only filled for an animator that asks for it with an `audio_window_ms =
-    (before, after)` attribute (a neural lip sync): the program audio (mono int16 at
+    `audio` is only filled for an animator that asks for it (`avatars.base.
+    AudioDrivenAnimator`, a neural lip sync, with its `audio_window_ms = (before, after)`): the
+    program audio (mono int16 at
     PROGRAM_RATE) from `before` ms ahead of this frame's start to `after` ms past it, zeros
     where the program has none yet; `audio_at` is the program sample of its first sample.
     Neither takes part in comparisons."""
@@ -169,7 +170,8 @@ def program_pcm(block: AudioBlock) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True)
 class Caption:
-    """A subtitle cue, in program samples."""
+    """A subtitle cue, in program samples. A caption sent again with the same text and start
+    moves that cue's end on (a line streamed in pieces: `anchor.program.timeline`)."""
     text: str
     start: int
     end: int

@@ -11,9 +11,9 @@ from typing import Callable
 
 import anchor
 from anchor.errors import AvatarError, OutputError
-from anchor.media import PROGRAM_RATE, AudioBlock, Caption, Pause, VideoFrame
-from anchor.program import (LEAD_IN_MS, TAIL_MS, Format, check_avatar, production, script,
-                            voice_names)
+from anchor.media import PROGRAM_RATE, AudioBlock, Caption, Pause, Utterance, VideoFrame
+from anchor.program import (LEAD_IN_MS, TAIL_MS, Format, Recording, check_avatar, production,
+                            script, voice_names)
 from anchor.show import Show
 from streaming import AIGCLabel, Mp4Sink, SubtitleSink, Tee
 
@@ -39,10 +39,14 @@ def estimate_seconds(show: Show) -> float:
     """About how long one pass of the show runs: the rewriter's text at the voices' pace."""
     total = (LEAD_IN_MS + TAIL_MS) / 1000
     for item, _ in script(show, warn=lambda message: None):
-        if isinstance(item, Pause):
-            total += item.ms / 1000
-        else:
-            total += len(item.text) / SPOKEN_CHARS_PER_S.get(item.language, 10.0)
+        match item:
+            case Pause(ms=ms):
+                total += ms / 1000
+            case Utterance(text=text, language=language):
+                total += len(text) / SPOKEN_CHARS_PER_S.get(language, 10.0)
+            case Recording(utterances=utterances):
+                total += sum(len(u.text) for u in utterances) / SPOKEN_CHARS_PER_S.get(
+                    item.language, 10.0)
     return total
 
 

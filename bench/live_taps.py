@@ -53,21 +53,21 @@ def instrument(channel: Channel, taps: Taps) -> None:
 
     studio.compose = stamped_compose
 
-    next_spoken = channel._next_spoken
+    speak = channel.speaker.speak
 
-    def watched_next_spoken():
-        spoken = next_spoken()
-        answered = channel.scheduler.stats.answered
-        if answered != taps.answers_seen:
-            taps.answers_seen, taps.answer_pending = answered, True
-        if taps.answer_pending:             # its first turn may be a pause: wait for a sound
-            loud = np.flatnonzero(np.abs(spoken.pcm.astype(np.int32)) > NEEDLE_LEVEL)
-            if len(loud) and len(spoken.pcm) - loud[0] >= NEEDLE:
-                taps.needle = spoken.pcm[loud[0]:loud[0] + NEEDLE].copy()
-                taps.answer_pending = False
-        return spoken
+    def watched_speak(turn):
+        for spoken in speak(turn):
+            answered = channel.scheduler.stats.answered
+            if answered != taps.answers_seen:
+                taps.answers_seen, taps.answer_pending = answered, True
+            if taps.answer_pending:         # its first piece may be a pause: wait for a sound
+                loud = np.flatnonzero(np.abs(spoken.pcm.astype(np.int32)) > NEEDLE_LEVEL)
+                if len(loud) and len(spoken.pcm) - loud[0] >= NEEDLE:
+                    taps.needle = spoken.pcm[loud[0]:loud[0] + NEEDLE].copy()
+                    taps.answer_pending = False
+            yield spoken
 
-    channel._next_spoken = watched_next_spoken        # the render thread looks it up at start()
+    channel.speaker.speak = watched_speak             # the render thread looks it up per turn
 
     video, audio = encoder.video, encoder.audio
     fps = channel.fmt.fps

@@ -99,7 +99,7 @@ def main() -> None:
         server.script(Reply("The Trail Bottle is $19.99 and keeps drinks cold for 24 hours.",
                             first_token_s=0.2, token_interval_s=args.token_ms / 1000))
         answerer = LLMAnswerer(show, chat(server.base_url), clock=SystemClock(), timeout_s=5.0)
-        scheduler = Scheduler(show, voice_for=casting.voice_for, answerer=answerer,
+        scheduler = Scheduler(show, voices=lambda _: casting.voice_for, answerer=answerer,
                               clock=SystemClock(), warn=lambda m: None)
         scheduler.next_turn()
         queued = threading.Event()

@@ -2,7 +2,8 @@
 
 Cues are written as the program goes, one caption behind: a caption's end is only final
 once the next caption's start is known (a caption that runs into the next one is cut where
-the next begins, so cues never overlap). Like every file sink it writes a hidden part file
+the next begins, so cues never overlap); a caption sent again with the same text and start
+revises the held one's end (a line streamed in pieces is one cue). Like every file sink it writes a hidden part file
 and renames it onto `path` in close().
 """
 from __future__ import annotations
@@ -40,6 +41,9 @@ class SubtitleSink:
             raise OutputError(f"cannot write {self.path}: the sink is already closed")
         start = item.start * 1000 // item.sample_rate
         end = item.end * 1000 // item.sample_rate
+        if self._held is not None and (item.text, start) == self._held[:2]:
+            self._held = (item.text, start, max(end, self._held[2]))   # the line goes on
+            return
         if start < self._last_start:
             self.abort()
             raise OutputError(f"{self.path}: caption {item.text[:30]!r} starts at {start} ms, "

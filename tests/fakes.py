@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from anchor.media import (PROGRAM_RATE, AudioChunk, FaceDrive, Layer, PresenterFrame, Utterance,
-                          Viseme)
+                          Viseme, Word)
 from voices.base import VoiceInfo
 
 WORD_MS, GAP_MS = 200, 250
@@ -27,6 +27,25 @@ class FakeVoice:
             at += word + gap
         if pieces:
             yield AudioChunk(utterance.id, np.concatenate(pieces), PROGRAM_RATE, visemes=tuple(visemes))
+
+
+class StreamingVoice(FakeVoice):
+    """Like FakeVoice, but one chunk per word, each with its word timing, made only when it is
+    asked for; `log` gets ("chunk", utterance id, k) as chunk k (1, 2, ...) is asked for."""
+
+    def __init__(self, log: list, name: str = "fake", language: str = "en"):
+        super().__init__(name, language)
+        self.log = log
+
+    def synthesize(self, utterance: Utterance):
+        word, gap = WORD_MS * PROGRAM_RATE // 1000, GAP_MS * PROGRAM_RATE // 1000
+        t = np.arange(word) / PROGRAM_RATE
+        tone = (8000 * np.sin(2 * np.pi * 220 * t)).astype(np.int16)
+        for k, text in enumerate(utterance.text.split(), 1):
+            self.log.append(("chunk", utterance.id, k))
+            yield AudioChunk(utterance.id, np.concatenate([tone, np.zeros(gap, np.int16)]),
+                             PROGRAM_RATE, (k - 1) * (word + gap),
+                             visemes=(Viseme("aa", 0, word),), words=(Word(text, 0, word),))
 
 
 class FakeAnimator:

@@ -11,12 +11,12 @@ import threading
 
 import pytest
 from openai_server import Failure, Hang, OpenAIServer, Raw, Reply
+from test_scheduler import on_air
 
 from anchor.answers import Answerer
 from anchor.answers.llm import LLMAnswerer
 from anchor.clock import SystemClock, VirtualClock
 from anchor.language_model.openai_chat import OpenAIChat
-from anchor.live import Scheduler
 from anchor.moderation import CommentGate, screen_generated
 from anchor.program import casting
 from anchor.rewriter.facts import shares_topic, unsupported_numbers
@@ -157,18 +157,17 @@ def test_live_a_comment_returns_at_once_and_the_answer_is_spoken_when_ready(serv
                         "drinks cold for 24 hours.", hold_after=0))
     clock = VirtualClock()
     llm = answerer(server, clock=clock, read_timeout_s=60)
-    scheduler = Scheduler(show(), voice_for=casting.voice_for, answerer=llm,
-                          clock=clock, warn=lambda message: None)
-    scheduler.next_turn()
+    scheduler = on_air(show(), casting.voice_for, answerer=llm, clock=clock)
+    scheduler.next_spoken()
     queued = threading.Event()
     # the comment returns while the server holds the answer back: it did not wait
     assert scheduler.comment("viewer", PRICE_QUESTION, done=lambda answer: queued.set()) == ""
     assert server.holding.wait(30)
-    captions = [scheduler.next_turn()[0].caption for _ in range(3)]   # the show goes on
+    captions = [scheduler.next_spoken().caption for _ in range(3)]   # the show goes on
     assert not queued.is_set() and captions[0]              # the script was spoken meanwhile
     server.release()
     assert queued.wait(30)
-    answer = [scheduler.next_turn()[0].caption for _ in range(2)]
+    answer = [scheduler.next_spoken().caption for _ in range(2)]
     assert answer[0] == "The Trail Bottle is $19.99, a great price for a bottle that keeps drinks cold for 24 hours."
 
 

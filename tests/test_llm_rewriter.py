@@ -12,11 +12,11 @@ import socket
 
 import pytest
 from openai_server import Failure, Hang, OpenAIServer, Raw, Reply
+from test_scheduler import OnAir, on_air
 
 from anchor.answers import Answerer
 from anchor.clock import SystemClock, VirtualClock
 from anchor.language_model.openai_chat import OpenAIChat
-from anchor.live import Scheduler
 from anchor.media import Pause, Utterance
 from anchor.moderation import screen_generated
 from anchor.program import casting, script
@@ -228,17 +228,16 @@ LIVE_SHOW = SHOW.replace("seed: 3\n", "seed: 3\nllm:\n  backend: openai\n  base_
                                       "  timeout_s: {timeout}\n  retries: 0\n  use: script\n")
 
 
-def live_scheduler(url: str, timeout: float = 5.0) -> Scheduler:
+def live_scheduler(url: str, timeout: float = 5.0) -> OnAir:
     text = LIVE_SHOW.format(url=url, timeout=timeout)
     live = parse_show(text, path="live.yaml")
-    return Scheduler(live, voice_for=casting.voice_for, answerer=Answerer(live),
-                     clock=VirtualClock(), warn=lambda message: None)
+    return on_air(live, casting.voice_for, answerer=Answerer(live), clock=VirtualClock())
 
 
-def script_captions(scheduler: Scheduler, turns: int) -> list[str]:
+def script_captions(scheduler: OnAir, turns: int) -> list[str]:
     said = []
     for _ in range(turns):
-        spoken, _ = scheduler.next_turn()
+        spoken = scheduler.next_spoken()
         if spoken.caption:
             said.append(spoken.caption)
     return said

@@ -7,17 +7,22 @@ import pytest
 
 from anchor.errors import AnchorError
 from anchor.media import PROGRAM_RATE, AudioBlock, Caption, Pause, Utterance, VideoFrame
-from anchor.program import LEAD_IN_MS, TAIL_MS, Program, spoken_stream
+from anchor.program import LEAD_IN_MS, TAIL_MS, Program, Speaker, Turn, performed
 from anchor.studio import ProgramState
 from fakes import GAP_MS, WORD_MS, FakeAnimator, FakeStudio, FakeVoice
 
 FPS = 25
 
 
+def spoken_stream(items, voice):
+    """The script's (item, state) pairs spoken as `anchor render` speaks them."""
+    return performed((Turn(item, state) for item, state in items), Speaker(voice_for=lambda u: voice))
+
+
 def run(items, *, limit_s=None):
     voice, animator, studio = FakeVoice(), FakeAnimator(), FakeStudio()
     program = Program(animator=animator, studio=studio, fps=FPS, limit_s=limit_s)
-    out = list(program.items(spoken_stream(items, lambda u: voice)))
+    out = list(program.items(spoken_stream(items, voice)))
     return out, animator, studio
 
 
@@ -92,7 +97,7 @@ def test_a_new_generation_cuts_the_utterance_at_a_frame_boundary():
     program = Program(animator=animator, studio=studio, fps=FPS, generation=bump_after_frames)
     long = utterance(1, " ".join(["w"] * 30))            # 13.5 s if spoken to the end
     out = list(program.items(spoken_stream([(long, ProgramState()), (utterance(2, "next"), ProgramState())],
-                                           lambda u: voice)))
+                                           voice)))
     audio = [i for i in out if isinstance(i, AudioBlock)]
     at = 0
     for block in audio:                                   # still one gapless timeline
@@ -108,8 +113,7 @@ def test_a_new_generation_cuts_the_utterance_at_a_frame_boundary():
 def test_late_frames_are_not_made_but_their_audio_is():
     voice, animator, studio = FakeVoice(), FakeAnimator(), FakeStudio()
     program = Program(animator=animator, studio=studio, fps=FPS, late=lambda pts: 10 <= pts < 20)
-    out = list(program.items(spoken_stream([(utterance(1, "a b c d"), ProgramState())],
-                                           lambda u: voice)))
+    out = list(program.items(spoken_stream([(utterance(1, "a b c d"), ProgramState())], voice)))
     frames = [i.pts for i in out if isinstance(i, VideoFrame)]
     assert not set(range(10, 20)) & set(frames) and 9 in frames and 20 in frames
     audio = [i for i in out if isinstance(i, AudioBlock)]

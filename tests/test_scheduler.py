@@ -1,7 +1,9 @@
 """The live scheduler: the show loops with fresh wording, answers cut in and the show resumes
 where it left off, operator control (say-now, skip, pause, reload), bounded answers, threads.
 
-Speech comes from the real espeak-ng voices (fast), answers from the real `Answerer`."""
+The scheduler is driven as a live channel's render thread drives it (`anchor.live.speaking`):
+each turn spoken by the one speech path. Speech comes from the real espeak-ng voices (fast),
+answers from the real `Answerer`."""
 from __future__ import annotations
 
 import random
@@ -16,7 +18,9 @@ from anchor.answers import Answerer
 from anchor.clock import VirtualClock
 from anchor.errors import AnchorError, VoiceError
 from anchor.live.scheduler import IDLE_MS, MAX_ANSWERS_IN_ROW, MAX_QUESTIONS, Scheduler
-from anchor.program import casting
+from anchor.live.speaking import live_speech
+from anchor.logs import WarnOnce
+from anchor.program import Speaker, casting
 from anchor.show import parse_show
 
 SHOW = """
@@ -66,10 +70,31 @@ class Voices:
         return casting.voice_for(utterance)
 
 
+class OnAir:
+    """A scheduler and the speech path it drives, as a channel's render thread runs them; the
+    scheduler's control calls and stats pass through. `next_spoken()` is the next piece."""
+
+    def __init__(self, scheduler: Scheduler, warn=lambda message: None):
+        self.scheduler = scheduler
+        speaker = Speaker(voice_for=scheduler.voice_for, faults=WarnOnce(warn))
+        self._pieces = live_speech(scheduler, speaker, flush=lambda: None)
+
+    def next_spoken(self):
+        return next(self._pieces)
+
+    def __getattr__(self, name):
+        return getattr(self.scheduler, name)
+
+
+def on_air(show_, voice_for, warn=lambda message: None, **kw) -> OnAir:
+    """The show on air in the voices `voice_for` (utterance -> Voice, for every show)."""
+    return OnAir(Scheduler(show_, voices=lambda _: voice_for, warn=warn, **kw), warn)
+
+
 def scheduler(text: str = SHOW, **kw):
     voices = kw.pop("voice_for", None) or Voices()
-    s = Scheduler(show(text), voice_for=voices, answerer=kw.pop("answerer", None)
-                  or Answerer(show(text)), clock=kw.pop("clock", None) or VirtualClock(), **kw)
+    s = on_air(show(text), voices, answerer=kw.pop("answerer", None) or Answerer(show(text)),
+               clock=kw.pop("clock", None) or VirtualClock(), **kw)
     return s, voices
 
 
@@ -311,7 +336,7 @@ def test_answer_queue_is_bounded_and_drops_the_oldest():
 def test_stale_answers_are_dropped():
     clock = VirtualClock()
     s, voices = scheduler(clock=clock)
-    s.next_spoken()
+    until_speech(s)
     s.comment("v", "How much is the bottle?")
     clock._t += 600.0
     assert s.next_spoken().caption not in voices.comment_captions
@@ -320,8 +345,8 @@ def test_stale_answers_are_dropped():
 
 def test_mute_show_idles_instead_of_spinning():
     warnings = []
-    s = Scheduler(show(), voice_for=lambda u: _Mute(), answerer=Answerer(show()),
-                  clock=VirtualClock(), warn=warnings.append)
+    s = on_air(show(), lambda u: _Mute(), answerer=Answerer(show()), clock=VirtualClock(),
+               warn=warnings.append)
     out = [s.next_spoken() for _ in range(5)]
     assert all(not sp.visemes for sp in out)
     assert any("nothing to say" in w for w in warnings)
@@ -335,16 +360,20 @@ class _Mute:
 def test_control_from_another_thread_while_rendering():
     fake = FakeVoice()
     warnings = []
-    s = Scheduler(show(), voice_for=lambda u: fake, answerer=Answerer(show()),
-                  clock=VirtualClock(), warn=warnings.append)
+    s = on_air(show(), lambda u: fake, answerer=Answerer(show()), clock=VirtualClock(),
+               warn=warnings.append)
+    speaker = Speaker(voice_for=s.voice_for)
     errors, generations = [], []
     storm_done = threading.Event()
 
     def render():
         try:
             while (len(generations) < 300 or not storm_done.is_set()) and len(generations) < 200_000:
-                spoken, generation = s.next_turn()
-                assert spoken.pcm.dtype == np.int16 and len(spoken.pcm) > 0
+                turn, generation = s.next_turn()
+                pieces = list(speaker.speak(turn))
+                assert pieces and all(p.pcm.dtype == np.int16 and len(p.pcm) > 0 for p in pieces)
+                if any(p.line for p in pieces):
+                    s.sounded(turn)
                 generations.append(generation)
         except Exception as e:  # noqa: BLE001 (reported below)
             errors.append(e)

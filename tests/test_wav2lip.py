@@ -22,9 +22,10 @@ torch = pytest.importorskip("torch")
 from anchor.errors import AvatarError, ShowError  # noqa: E402
 from anchor.media import CLOSED, PROGRAM_RATE, FaceDrive, Viseme  # noqa: E402
 from anchor.program import Program, Spoken  # noqa: E402
-from anchor.program.speech import silence  # noqa: E402
+from anchor.program.speaking import silence  # noqa: E402
 from anchor.show import parse_show  # noqa: E402
 from anchor.studio import ProgramState  # noqa: E402
+from avatars.base import AudioDrivenAnimator  # noqa: E402
 from avatars.presenter import IllustratedPresenter  # noqa: E402
 from avatars.wav2lip import LipSyncEngine, NeuralLipSync, load_wav2lip  # noqa: E402
 from avatars.wav2lip.mel import MelFrontEnd, first_step, mel_filters  # noqa: E402
@@ -211,7 +212,7 @@ class _Passthrough:
         return frame
 
 
-class _Listening:
+class _Listening(AudioDrivenAnimator):
     """Records its drives; asks the program for the audio around each frame."""
     audio_window_ms = (50.0, 250.0)
     width = height = 4

@@ -1,7 +1,7 @@
 """A live channel: the show performed around the clock, paced in real time against one clock,
 encoded once per codec and broadcast to every viewer and push target.
 
-    Scheduler --Spoken--> render thread (Program) --items--> Pacer --paced media--> LiveEncoder
+    Scheduler --Turn--> render thread (Speaker, Program) --items--> Pacer --paced media--> LiveEncoder
       --packets--> Broadcast --> WebRTC viewers (WHEP), RTMP pushes, WHIP pushes
 
 Three clocks of work, three threads. Rendering runs on its own thread; the pacer and the
@@ -30,10 +30,12 @@ from anchor.answers import comment_answerer
 from anchor.clock import Clock, SystemClock
 from anchor.errors import AnchorError
 from anchor.live.scheduler import Scheduler, SchedulerStats
+from anchor.live.speaking import live_speech
+from anchor.logs import WarnOnce
 from anchor.media import AudioBlock, Caption, VideoFrame
 from anchor.moderation import CommentGate, Verdict
-from anchor.program import (Format, Program, Spoken, check_avatar, program_format, show_voices,
-                            stage, voice_names)
+from anchor.program import (Format, LineObserver, Program, Speaker, check_avatar, program_format,
+                            show_voices, stage, voice_names)
 from anchor.show import Show, demo_show_path, load_show
 from streaming.broadcast import Broadcast, BroadcastStats
 from streaming.encoders import EncoderStats, LiveEncoder
@@ -71,27 +73,29 @@ class Channel:
     def __init__(self, show_path: Path | None = None, *, fmt: Format | None = None,
                  clock: Clock | None = None, ice_hosts: list[str] | None = None,
                  push: list[str] | tuple[str, ...] = (), avatar: str | None = None,
-                 buffer_ms: int = 120):
+                 buffer_ms: int = 120, observers: tuple[LineObserver, ...] = ()):
         self.show_path = Path(show_path) if show_path else demo_show_path("demo-shop")
-        self.show = self._validated(load_show(self.show_path), avatar)
+        show = self._validated(load_show(self.show_path), avatar)
         self._show_mtime = self.show_path.stat().st_mtime_ns
-        self.fmt = fmt or program_format(self.show)
+        self.fmt = fmt or program_format(show)
         self.clock = clock or SystemClock()
         self.broadcast = Broadcast()
         self.viewers = WebRTCViewers(self.broadcast, ice_hosts=ice_hosts)
         self.pages = PageEvents()
         self.gate = CommentGate(clock=self.clock)
-        # the voices of the show on air (a reload may define new ones)
-        self.scheduler = Scheduler(self.show, voice_for=lambda u: show_voices(self.show)(u),
-                                   answerer=comment_answerer(self.show, clock=self.clock),
+        # the scheduler decides what is said and holds the show on air; the speaker says it in
+        # the voices of the show being read (a reload may define new ones)
+        self.scheduler = Scheduler(show, voices=show_voices,
+                                   answerer=comment_answerer(show, clock=self.clock),
                                    clock=self.clock, warn=log.warning)
-        animator, studio = stage(self.show, self.fmt, avatar=avatar)
+        self.speaker = Speaker(voice_for=self.scheduler.voice_for, faults=WarnOnce(log.warning))
+        animator, studio = stage(show, self.fmt, avatar=avatar)
         self.pacer = Pacer(fps=self.fmt.fps, clock=self.clock, buffer_ms=buffer_ms)
         frame_time = Fraction(1, self.fmt.fps)
         self.program = Program(animator=animator, studio=studio, fps=self.fmt.fps,
                                generation=lambda: self.scheduler.generation,
-                               late=lambda pts: self.pacer.is_late(pts, frame_time))
-        self._generation = 0
+                               late=lambda pts: self.pacer.is_late(pts, frame_time),
+                               observers=observers)
         self.encoder = LiveEncoder(self.broadcast, width=self.fmt.width, height=self.fmt.height,
                                    fps=self.fmt.fps)
         self.playout = Playout(self.pacer, _ProgramOut(self.encoder, self.pages))
@@ -114,6 +118,11 @@ class Channel:
     @render_seconds.setter
     def render_seconds(self, value: float) -> None:
         self.counts["render_seconds"] = value
+
+    @property
+    def show(self) -> Show:
+        """The show on air (the scheduler's)."""
+        return self.scheduler.show
 
     @staticmethod
     def _validated(show: Show, avatar: str | None) -> Show:
@@ -160,27 +169,21 @@ class Channel:
 
     def _render_items(self) -> None:
         started = time.perf_counter()
-        for item in self.program.items(iter(self._next_spoken, None)):
+        speech = live_speech(self.scheduler, self.speaker, flush=self.pacer.offer_flush,
+                             before_turn=self._reload_if_edited)
+        shown = None                    # the start of the caption the pages were last given
+        for item in self.program.items(speech):
             if isinstance(item, VideoFrame):
                 self.counts["frames_rendered"] += 1
                 self.render_seconds += time.perf_counter() - started
+            elif isinstance(item, Caption):
+                if item.start == shown:     # a streamed line's end moved on: already shown
+                    continue
+                shown = item.start
             if self._stopping.is_set():
                 return
             self.pacer.offer(item)
             started = time.perf_counter()
-
-    def _next_spoken(self) -> Spoken:
-        """The scheduler's next utterance, after picking up an edited show file. After an
-        interruption the media still queued for the old utterance is dropped first; a turn
-        that was interrupted before it began is not started (the scheduler says it again)."""
-        self._reload_if_edited()
-        while True:
-            spoken, generation = self.scheduler.next_turn()
-            if generation != self._generation:
-                self._generation = generation
-                self.pacer.offer_flush()
-            if generation == self.scheduler.generation:
-                return spoken
 
     # -- control ----------------------------------------------------------------------------
     def reload(self) -> None:
@@ -188,7 +191,6 @@ class Channel:
         show = self._validated(load_show(self.show_path), None)
         if show.layout != self.show.layout or show.avatar != self.show.avatar:
             log.warning("layout and avatar changes take effect when the channel restarts")
-        self.show = show
         self.scheduler.reload(show, answerer=comment_answerer(show, clock=self.clock))
         self._emit({"type": "show", "title": show.title})
         log.info("show reloaded", extra={"show": str(self.show_path)})

@@ -1,7 +1,12 @@
 """The live scheduler: what the presenter says next, around the clock.
 
-The render thread asks `next_spoken()` (or `next_turn()`, which also gives the generation) for
-one Spoken at a time. The show is read pass after pass with the rewriter's pass-varied wording;
+The scheduler decides; it does not speak. The render thread asks `next_turn()` for the next
+`Turn` (an utterance, a pause or a recording, in the picture of its segment) and the generation
+it belongs to, has the one speech path speak it (`anchor.program.Speaker`, driven by
+`anchor.live.speaking`), and tells the scheduler when a turn made a sound (`sounded`): a whole
+pass of the show without one, and the presenter idles instead of reading on. The voices are the
+show's (`voice_for`, for the show being read). The show is read pass after pass with the
+rewriter's pass-varied wording;
 viewer answers, say-now lines and operator control cut in between utterances, and the show then
 RESUMES WHERE IT LEFT OFF: no script utterance is skipped or repeated, except the one an
 interruption cut short, which is said again afterwards.
@@ -16,7 +21,7 @@ is still busy.
 
 What comes first at each call:
   1. the rest of a say-now text, then new say-now texts (spoken even while paused);
-  2. while paused: 200 ms of idle silence (mouth closed; the animator breathes and blinks);
+  2. while paused: a 200 ms idle pause (mouth closed; the animator breathes and blinks);
   3. the rest of an answer, then the next queued question (at most MAX_ANSWERS_IN_ROW answers
      before the show gets a word in again);
   4. a reloaded show, which starts from its first segment;
@@ -32,21 +37,19 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from pydantic import ValidationError
 
+from anchor.answers import Answerer
+from anchor.answers.llm import LLMAnswerer
 from anchor.clock import Clock
 from anchor.errors import AnchorError
 from anchor.logs import WarnOnce
 from anchor.media import Pause, Utterance
-from anchor.program import LEAD_IN_MS, Spoken, voice_names
-from anchor.program.recording import Recording, recorded_turn
+from anchor.program import Item, Recording, Turn, voice_names
 from anchor.program.script import segment_scripts, segment_state
-from anchor.program.speech import silence, speak
 from anchor.rewriter import RulesRewriter
 from anchor.show import Show, TextSegment
-from anchor.studio import ProgramState
 from voices.base import Voice
 
 __all__ = [
@@ -60,7 +63,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-IDLE_MS = 200               # one idle Spoken: paused, or nothing to say
+IDLE_MS = 200               # one idle pause: paused, or nothing to say
 MAX_QUESTIONS = 8           # questions waiting for an answer; the oldest is dropped beyond this
 MAX_ANSWERS_IN_ROW = 3      # then one script item before the next answer
 QUESTION_TTL_S = 120.0      # a question not answered within this long is dropped as stale
@@ -68,9 +71,9 @@ MAX_SAY_NOW = 16            # say-now texts waiting; the oldest is dropped beyon
 MAX_COMMANDS = 256          # a last guard on control commands waiting for the render thread
 
 
-class AnswerSource(Protocol):
-    def answer(self, question: str, *, current: str | None = None) -> str | None: ...
-    def holding_line(self, seed: int) -> str: ...
+# The answerers a scheduler takes: the offline one answers at once (`answer`), the model's on
+# its own thread (`answer_later`), so that a comment never waits on a model.
+CommentAnswerer = Answerer | LLMAnswerer
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +96,27 @@ class SchedulerStats:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _Turn:
-    """One Spoken handed (or about to be handed) to the render thread, and where it came from."""
-    spoken: Spoken
-    origin: str                                 # "script" | "answer" | "say" | "idle"
-    speech: bool = False                        # an utterance, not a pause or idle silence
-    interruptible: bool = True
+    """One Turn handed (or about to be handed) to the render thread, and where it came from."""
+    turn: Turn
     place: tuple[int, int, int] | None = None   # (reading, pass, segment) of a script turn
+
+    @property
+    def origin(self) -> str:                    # "script" | "answer" | "say" | "idle"
+        return self.turn.origin
+
+    @property
+    def speech(self) -> bool:
+        """An utterance or a recording, not a pause."""
+        return not isinstance(self.turn.item, Pause)
+
+    @property
+    def interruptible(self) -> bool:
+        match self.turn.item:
+            case Utterance(interruptible=interruptible):
+                return interruptible
+            case Recording() as recording:
+                return recording.interruptible
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,15 +143,17 @@ class _Say:
 @dataclass(frozen=True, slots=True, eq=False)
 class _Reload:
     show: Show
-    answerer: AnswerSource | None
+    answerer: CommentAnswerer | None
 
 
 class _Reading:
     """One show read pass after pass, one segment at a time; remembers where it is."""
 
-    def __init__(self, show: Show, serial: int, warn: Callable[[str], None], *, clock: Clock):
+    def __init__(self, show: Show, serial: int, warn: Callable[[str], None],
+                 voices: Callable[[Show], Callable[[Utterance], Voice]], *, clock: Clock):
         self.show, self.serial = show, serial
         self.names = voice_names(show)          # unknown voice: AnchorError
+        self.voice_for = voices(show)
         self.rewriter = RulesRewriter(seed=show.seed, warn=warn, source_name=str(show.path))
         script_rewriter = None
         if show.llm is not None:    # LLM text prepared ahead; never waited for (see lookahead)
@@ -145,7 +165,6 @@ class _Reading:
         self._items: Iterator | None = None
         self.pass_index, self.segment_index = 0, -1
         self.state = segment_state(show.segments[0], show.language_of(show.segments[0]))
-        self.emotion = "neutral"
         self.mute = False
         self._sounded = -1                      # the last pass that made a sound
 
@@ -153,7 +172,7 @@ class _Reading:
     def place(self) -> tuple[int, int, int]:
         return self.serial, self.pass_index, self.segment_index
 
-    def next_item(self) -> Utterance | Pause | None:
+    def next_item(self) -> Item | None:
         """The next script item; None once a whole pass has gone by without a sound."""
         while not self.mute:
             if self._items is None:
@@ -177,8 +196,8 @@ class _Reading:
         """Give up on the current segment after an error in its reading."""
         self._items = None
 
-    def sounded(self) -> None:
-        self._sounded = self.pass_index
+    def sounded(self, pass_index: int) -> None:
+        self._sounded = max(self._sounded, pass_index)
 
     def skip(self, place: tuple[int, int, int] | None) -> bool:
         """Abandon the rest of the segment at `place` if that is the one being read."""
@@ -192,26 +211,27 @@ class _Reading:
 class Scheduler:
     """What the presenter says next: the looping show, answers, say-now and operator control.
 
-    `voice_for` maps an Utterance to its Voice (`anchor.program.casting.voice_for`). `answerer`
-    answers from the show's facts: an answerer (`Answerer(show)`; give the new show's one to
-    `reload`), or a callable show -> answerer (e.g. the `Answerer` class) that a reload calls.
-    `interrupt`: may an answer cut into the current utterance (None: the show's
+    `voices` maps a show to its voices, utterance -> Voice (`anchor.program.show_voices`): a
+    reloaded show whose voices do not load is refused, and `voice_for` is the voices of the show
+    being read. `answerer` answers from the show's facts (`anchor.answers.comment_answerer`;
+    give the new show's one to `reload`): the offline `Answerer` at once, the `LLMAnswerer` on
+    its own thread. `interrupt`: may an answer cut into the current utterance (None: the show's
     `answers.interrupt`, also after a reload). `clock` times comments (stale answers are
     dropped; `stats.last_answer_wait_s`). `warn` gets one line per problem (a problem that
     comes back every pass, such as a failing voice, only once).
     """
 
-    def __init__(self, show: Show, *, voice_for: Callable[[Utterance], Voice],
-                 answerer: Callable[[Show], AnswerSource] | AnswerSource, clock: Clock,
-                 interrupt: bool | None = None, warn: Callable[[str], None] = log.warning):
-        self._voice_for, self._clock, self._warn_to = voice_for, clock, warn
-        self._answers_for = None if hasattr(answerer, "answer") else answerer
+    def __init__(self, show: Show, *, voices: Callable[[Show], Callable[[Utterance], Voice]],
+                 answerer: CommentAnswerer, clock: Clock, interrupt: bool | None = None,
+                 warn: Callable[[str], None] = log.warning):
+        self._voices, self._clock, self._warn_to = voices, clock, warn
         self._interrupt_setting = interrupt
         self._warn_once = WarnOnce(warn)     # for problems that come back every pass
-        self._reading = _Reading(show, 0, self._warn_once, clock=clock)  # a bad show raises here
-        self._answerer = answerer if self._answers_for is None else self._answers_for(show)
+        self._reading = _Reading(show, 0, self._warn_once, voices, clock=clock)  # a bad show raises here
+        self._show = show
+        self._answerer = answerer
         # render-thread state
-        self._started = False
+        self._handed: _Turn | None = None                    # the turn last handed out
         self._say_turns: deque[_Turn] = deque()
         self._answer_turns: deque[_Turn] = deque()
         self._ahead: deque[_Turn] = deque()                  # script turns to say before reading on
@@ -248,8 +268,10 @@ class Scheduler:
 
     @property
     def show(self) -> Show:
-        """The show being read (a reload counts once it has taken effect)."""
-        return self._reading.show
+        """The show on air: the last one given to the constructor or to `reload`, unless its
+        switch was refused (its reading starts at the next utterance)."""
+        with self._lock:
+            return self._show
 
     def comment(self, viewer: str, text: str,
                 done: Callable[[str], None] | None = None) -> str:
@@ -263,7 +285,7 @@ class Scheduler:
             seed = self._counts["answered"] + len(self._answers)
         current = product.name if product else None
         asked = self._clock.now()
-        if hasattr(answerer, "answer_later"):     # never wait on a model (anchor/answers/llm.py)
+        if isinstance(answerer, LLMAnswerer):     # never wait on a model (anchor/answers/llm.py)
             answerer.answer_later(text, current=current, done=lambda answer: self._queue_answer(
                 answer or answerer.holding_line(seed), not answer, asked, done))
             return ""
@@ -331,12 +353,12 @@ class Scheduler:
         with self._lock:
             self._paused = False
 
-    def reload(self, show: Show, *, answerer: AnswerSource | None = None) -> None:
+    def reload(self, show: Show, *, answerer: CommentAnswerer | None = None) -> None:
         """Read `show` (already validated) from its first segment, from the next utterance on,
-        answering from `answerer` (default: the constructor's callable applied to `show`, or the
-        old answerer). If its voices fail to load, the old show keeps running and `warn` says
-        why."""
+        answering from `answerer` (default: the old answerer). It is the show on air from now;
+        if its voices fail to load, the old show keeps running and `warn` says why."""
         with self._lock:
+            self._show = show
             self._command(_Reload(show, answerer))
 
     @property
@@ -379,28 +401,37 @@ class Scheduler:
 
     # ---- the render thread -------------------------------------------------------------------
 
-    def next_spoken(self) -> Spoken:
-        """The next thing to say (never blocks for long; idle silence when there is nothing)."""
-        return self.next_turn()[0]
-
-    def next_turn(self) -> tuple[Spoken, int]:
-        """The next Spoken and the generation it belongs to, taken atomically: a channel that
-        sees `generation` move past this number flushes what it made of this Spoken."""
+    def next_turn(self) -> tuple[Turn, int]:
+        """The next Turn and the generation it belongs to, taken atomically: a channel that
+        sees `generation` move past this number flushes what it made of this Turn, and does
+        not begin a Turn whose generation has already moved on (it is handed out again)."""
         with self._render_lock:
             for attempt in range(4):
                 self._apply_commands()
-                turn = self._next()
+                handed = self._next()
                 with self._lock:
                     if self._commands and attempt < 3:
-                        self._put_back(turn)     # control came in meanwhile: obey it first
+                        self._put_back(handed)   # control came in meanwhile: obey it first
                         continue
-                    self._current = turn
-                    if turn.origin == "script" and turn.place is not None:
-                        self._script_place = turn.place
+                    self._current = self._handed = handed
+                    if handed.origin == "script" and handed.place is not None:
+                        self._script_place = handed.place
                         self._on_screen = self._reading.state
-                        self._counts["utterances"] += turn.speech
-                    return turn.spoken, self._generation
+                        self._counts["utterances"] += handed.speech
+                    return handed.turn, self._generation
         raise AssertionError("unreachable")
+
+    def sounded(self, turn: Turn) -> None:
+        """The render thread heard `turn` (the last one handed out) make a sound: the show it
+        came from is not mute."""
+        handed, reading = self._handed, self._reading
+        if (handed is not None and handed.turn is turn and handed.place is not None
+                and handed.place[0] == reading.serial):
+            reading.sounded(handed.place[1])
+
+    def voice_for(self, utterance: Utterance) -> Voice:
+        """The voice of an utterance of the show being read (on the render thread)."""
+        return self._reading.voice_for(utterance)
 
     def _apply_commands(self) -> None:
         with self._lock:
@@ -428,10 +459,6 @@ class Scheduler:
             line[turn.origin].appendleft(turn)
 
     def _next(self) -> _Turn:
-        reading = self._reading
-        if not self._started:
-            self._started = True
-            return _Turn(silence(LEAD_IN_MS, replace(reading.state, subtitle="")), "idle")
         if self._say_turns:
             return self._say_turns.popleft()
         if self.paused:
@@ -452,7 +479,7 @@ class Scheduler:
         return self._script_turn() or self._idle()
 
     def _idle(self) -> _Turn:
-        return _Turn(silence(IDLE_MS, replace(self._reading.state, subtitle="")), "idle")
+        return _Turn(Turn(Pause(IDLE_MS), self._reading.state, "idle"))
 
     def _script_turn(self) -> _Turn | None:
         reading = self._reading
@@ -472,27 +499,7 @@ class Scheduler:
                 self._warn_once(f"{reading.show.path}: nothing to say (no sound for a whole "
                                 "pass of the show); idling until a reload")
                 return None
-            if isinstance(item, Pause):
-                spoken = silence(item.ms, replace(reading.state, subtitle=""), reading.emotion)
-                return _Turn(spoken, "script", place=reading.place)
-            spoken = self._speak(item, reading.state)
-            if spoken is not None:
-                reading.emotion = item.emotion
-                reading.sounded()
-                return _Turn(spoken, "script", speech=True, interruptible=item.interruptible,
-                             place=reading.place)
-
-    def _speak(self, utterance: Utterance, state: ProgramState) -> Spoken | None:
-        """Synthesize one utterance; a failing voice is reported and the utterance left out."""
-        try:
-            if isinstance(utterance, Recording):     # a segment read from a recording
-                return recorded_turn(utterance, state)
-            return speak(self._voice_for(utterance), utterance, state)
-        except Exception as e:  # noqa: BLE001 (a 24/7 channel survives a faulty part)
-            self._warn_once(f"voice {getattr(utterance, 'voice', 'recording')!r} failed "
-                            f"({type(e).__name__}: {e}); "
-                       "the utterance was left out")
-            return None
+            return _Turn(Turn(item, reading.state, "script"), reading.place)
 
     def _answer_next_question(self) -> list[_Turn]:
         while True:
@@ -522,32 +529,28 @@ class Scheduler:
         except (ValidationError, AnchorError) as e:
             self._warn(f"cannot say {text[:40]!r}: {e}")
             return []
-        turns = []
-        for item in items:
-            if isinstance(item, Pause):
-                turns.append(_Turn(silence(item.ms, replace(reading.state, subtitle="")), origin))
-                continue
-            spoken = self._speak(replace(item, source=source), reading.state)
-            if spoken is not None:
-                turns.append(_Turn(spoken, origin, speech=True))
+        turns = [_Turn(Turn(item if isinstance(item, Pause) else replace(item, source=source),
+                            reading.state, origin)) for item in items]
         return turns if any(t.speech for t in turns) else []
 
-    def _switch(self, show: Show, answerer: AnswerSource | None) -> None:
-        """Start reading `show`, unless its voices or answers cannot be had."""
+    def _switch(self, show: Show, answerer: CommentAnswerer | None) -> None:
+        """Start reading `show`, unless its voices cannot be had."""
         try:
-            reading = _Reading(show, self._reading.serial + 1, self._warn_once, clock=self._clock)
+            reading = _Reading(show, self._reading.serial + 1, self._warn_once, self._voices,
+                               clock=self._clock)
             for language, name in reading.names.items():
-                self._voice_for(Utterance(0, "", language, name))     # loads (and caches) it
-            if answerer is None:
-                answerer = self._answerer if self._answers_for is None else self._answers_for(show)
+                reading.voice_for(Utterance(0, "", language, name))     # loads (and caches) it
         except Exception as e:  # noqa: BLE001 (a 24/7 channel survives a faulty part)
             with self._lock:
                 self._counts["reload_failures"] += 1
+                if self._show is show:
+                    self._show = self._reading.show
             self._warn(f"reload of {show.path or show.title!r} failed ({type(e).__name__}: {e}); "
                        f"still reading {self._reading.show.path or self._reading.show.title!r}")
             return
         with self._lock:
-            self._reading, self._answerer = reading, answerer
+            self._reading = reading
+            self._answerer = answerer or self._answerer
             self._on_screen = reading.state
             self._counts["reloads"] += 1
             if self._interrupt_setting is None:

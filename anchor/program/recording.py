@@ -3,60 +3,53 @@ the text aligned to it, and each of the rewriter's sentences keeps its own subti
 the aligned words.
 
 The rewriter still reads the segment (its sentences, captions and expressions); `Recording`
-carries those utterances with the file, and `recorded_spoken` turns them into one `Spoken` per
-sentence: the recording cut halfway between the last word of one sentence and the first word of
-the next, so every sample of the file is played exactly once and in order.
+carries those utterances with the file, and `recorded_sentences` cuts the file into one
+`AudioChunk` per sentence, as a voice would speak them: the recording cut halfway between the
+last word of one sentence and the first word of the next, so every sample of the file is played
+exactly once and in order.
 """
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, TypeVar
 
 import numpy as np
 
-from anchor.media import PROGRAM_RATE, Utterance, Viseme
-from anchor.program.speech import Spoken
-from anchor.studio import ProgramState
-from voices.align import audio_timing
+from anchor.media import PROGRAM_RATE, AudioChunk, Utterance, Viseme, Word
+from voices.align import AudioTiming, audio_timing
 from voices.recorded import read_recording
+
+T = TypeVar("T", Viseme, Word)
 
 
 @dataclass(frozen=True, slots=True)
 class Recording:
-    """The sentences of one segment and the file that speaks them."""
+    """The sentences of one segment and the file that speaks them (an item of the speech path,
+    beside `Utterance` and `Pause`)."""
     path: Path
     utterances: tuple[Utterance, ...]
     language: str
 
     @property
-    def text(self) -> str:
-        return " ".join(u.text for u in self.utterances)
-
-    @property
-    def emotion(self) -> str:
-        return self.utterances[0].emotion if self.utterances else "neutral"
-
-    @property
     def interruptible(self) -> bool:
         return all(u.interruptible for u in self.utterances)
 
-    def spoken(self, state: ProgramState) -> Iterator[Spoken]:
-        """What anchor.program.speech.spoken_stream plays for this item (it speaks itself)."""
-        return recorded_spoken(self, state)
 
-
-def recorded_spoken(recording: Recording, state: ProgramState) -> Iterator[Spoken]:
-    """The recording at the program rate, one Spoken per sentence (see the module doc)."""
-    pcm = read_recording(recording.path, sample_rate=PROGRAM_RATE)
-    text = recording.text
-    timing = audio_timing(text, pcm, PROGRAM_RATE, language=recording.language)
+def recorded_sentences(recording: Recording) -> Iterator[tuple[Utterance, AudioChunk]]:
+    """The recording at the program rate, one chunk per sentence with its utterance (see the
+    module doc); a recording nothing could be aligned to plays whole, as its first sentence,
+    with every sentence's caption joined into one."""
+    text = " ".join(u.text for u in recording.utterances)
+    pcm, timing = _aligned(recording.path, _stamp(recording.path), text, recording.language)
     starts, offset = [], 0
     for u in recording.utterances:
         starts.append(offset)
         offset += len(u.text) + 1
     spans: dict[int, tuple[int, int]] = {}      # utterance index -> (first word start, last word end)
+    words: dict[int, list[Word]] = {}
     cursor = 0
     for word in timing.words:
         found = text.find(word.text, cursor)
@@ -65,10 +58,15 @@ def recorded_spoken(recording: Recording, state: ProgramState) -> Iterator[Spoke
         k = max(0, bisect.bisect_right(starts, pos) - 1)
         first, last = spans.get(k, (word.start, word.end))
         spans[k] = (min(first, word.start), max(last, word.end))
+        words.setdefault(k, []).append(word)
     spoken_at = sorted(spans)
     if not spoken_at:                           # nothing aligned: the whole file, one caption
-        yield _piece(pcm, timing.visemes, 0, len(pcm), recording.utterances[0], state,
-                     caption=" ".join(u.subtitle for u in recording.utterances))
+        first = recording.utterances[0]
+        whole = Utterance(first.id, text, first.language, first.voice,
+                          caption=" ".join(u.subtitle for u in recording.utterances),
+                          emotion=first.emotion, interruptible=recording.interruptible,
+                          source=first.source)
+        yield whole, AudioChunk(whole.id, pcm, PROGRAM_RATE, 0, visemes=timing.visemes)
         return
     cuts = [0]
     for a, b in zip(spoken_at, spoken_at[1:]):
@@ -77,27 +75,31 @@ def recorded_spoken(recording: Recording, state: ProgramState) -> Iterator[Spoke
     for index, start, end in zip(spoken_at, cuts, cuts[1:]):
         if end > start:
             utterance = recording.utterances[index]
-            yield _piece(pcm, timing.visemes, start, end, utterance, state, caption=utterance.subtitle)
+            yield utterance, AudioChunk(utterance.id, pcm[start:end], PROGRAM_RATE, start,
+                                        visemes=_inside(timing.visemes, start, end),
+                                        words=_inside(words[index], start, end))
 
 
-def recorded_turn(recording: Recording, state: ProgramState) -> Spoken | None:
-    """The whole recording as one Spoken (for a reader that plays one item per turn, like the
-    live scheduler): its sentences' captions joined into one subtitle."""
-    pieces = list(recorded_spoken(recording, state))
-    if not pieces:
-        return None
-    visemes, offset = [], 0
-    for piece in pieces:
-        visemes += [replace(v, start=v.start + offset, end=v.end + offset) for v in piece.visemes]
-        offset += len(piece.pcm)
-    caption = " ".join(p.caption for p in pieces)
-    return Spoken(np.concatenate([p.pcm for p in pieces]), tuple(visemes),
-                  replace(state, subtitle=caption), pieces[0].emotion, caption, pieces[0].language)
+@lru_cache(maxsize=4)
+def _aligned(path: Path, stamp: tuple[int, int] | None, text: str,
+             language: str) -> tuple[np.ndarray, AudioTiming]:
+    """The file at the program rate and the text aligned to it, once per file version: a live
+    show plays its recordings every pass, and render and live play them alike."""
+    pcm = read_recording(path, sample_rate=PROGRAM_RATE)
+    pcm.setflags(write=False)
+    return pcm, audio_timing(text, pcm, PROGRAM_RATE, language=language)
 
 
-def _piece(pcm, visemes: tuple[Viseme, ...], start: int, end: int, utterance: Utterance,
-           state: ProgramState, *, caption: str) -> Spoken:
-    inside = tuple(Viseme(v.label, max(v.start, start) - start, min(v.end, end) - start, v.weight)
-                   for v in visemes if v.end > start and v.start < end)
-    return Spoken(pcm[start:end], inside, replace(state, subtitle=caption), utterance.emotion,
-                  caption, utterance.language)
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """The file's version: an edited recording is read again."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None          # read_recording says what is wrong with it
+    return st.st_mtime_ns, st.st_size
+
+
+def _inside(timed: Iterable[T], start: int, end: int) -> tuple[T, ...]:
+    """The visemes or words over samples [start, end), clipped and counted from `start`."""
+    return tuple(replace(t, start=max(t.start, start) - start, end=min(t.end, end) - start)
+                 for t in timed if t.end > start and t.start < end)

@@ -12,6 +12,7 @@ from anchor.errors import AnchorError
 from anchor.media import Pause, Utterance
 from anchor.program.casting import voice_names
 from anchor.program.recording import Recording
+from anchor.program.speaking import Item
 from anchor.rewriter import Rewriter, RulesRewriter, written_price
 from anchor.show import NewsSegment, ProductSegment, Show
 from anchor.studio import ProductCard, ProgramState
@@ -28,7 +29,7 @@ def segment_state(segment, language: str) -> ProgramState:
     return ProgramState()
 
 
-ScriptItems = Iterator[tuple[Utterance | Pause, ProgramState]]
+ScriptItems = Iterator[tuple[Item, ProgramState]]
 
 
 def segment_scripts(show: Show, *, passes: int | None = 1,
@@ -59,14 +60,13 @@ def _recorded(path: str, items: Iterator[Utterance | Pause], language: str) -> I
         yield Recording(Path(path), utterances, language)
 
 
-def _with_state(items: Iterator[Utterance | Pause], state: ProgramState) -> ScriptItems:
+def _with_state(items: Iterator[Item], state: ProgramState) -> ScriptItems:
     for item in items:
         yield item, state
 
 
 def script(show: Show, *, passes: int | None = 1, warn: Callable[[str], None] = log.warning,
-           first_pass: int = 0, rewriter: Rewriter | None = None
-           ) -> Iterator[tuple[Utterance | Pause, ProgramState]]:
+           first_pass: int = 0, rewriter: Rewriter | None = None) -> ScriptItems:
     """The show read by `rewriter` (default: the rules rewriter), pass after pass (passes=None:
     forever), each item with the on-screen state of its segment."""
     said, last = 0, len(show.segments) - 1

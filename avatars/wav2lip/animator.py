@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from anchor.media import CLOSED, PROGRAM_RATE, FaceDrive, PresenterFrame
+from avatars.base import AudioDrivenAnimator
 from avatars.presenter_rig import PresenterRig
 from avatars.rig import Rig
 from avatars.wav2lip.engine import LipSyncEngine
@@ -44,7 +45,7 @@ def face_box(rig: Rig | PresenterRig, *, width: int, height: int) -> Box:
                       chin_y + 0.15 * eyes), width, height)
 
 
-class NeuralLipSync:
+class NeuralLipSync(AudioDrivenAnimator):
     """`base` is an animator with a `rig` and `mouth_region(frame)`; `engine` runs the model."""
 
     audio_window_ms = (BEFORE_MS, AFTER_MS)     # Program fills FaceDrive.audio with this window

@@ -1,40 +1,61 @@
-"""The program: a show turned into timed program items (audio, video frames, captions).
+"""The program timeline: Spoken pieces placed on the one timeline as program items (audio
+blocks, video frames, captions), with the presenter's frames.
 
-Speech is made one utterance at a time and placed on the one timeline (program samples at
-PROGRAM_RATE); video frame n covers samples [n * PROGRAM_RATE / fps, (n + 1) * ...). Nothing holds
-more than one utterance ahead, so memory does not grow with the length of the show.
+Program samples run at PROGRAM_RATE; video frame n covers samples [n * PROGRAM_RATE / fps,
+(n + 1) * ...). Nothing holds more than one piece of speech ahead, so memory does not grow with
+the length of the show.
+
+A line (`anchor.program.speaking.Line`) may come in several pieces, as its voice streams it.
+Its Caption goes out with its first piece, ending where that piece ends; each further piece
+sends the Caption again with the same start and its end moved on (a sink keeps the latest:
+one cue per line). When a line's last sample is placed, every `LineObserver` is told
+(`SaidLine`: the utterance, its origin, its span and its words on the timeline).
 """
 from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from anchor.errors import AnchorError
-from anchor.media import (PROGRAM_RATE, AudioBlock, Caption, FaceDrive, Pause, Utterance,
-                          VideoFrame, Viseme)
+from anchor.media import (PROGRAM_RATE, AudioBlock, Caption, FaceDrive, Utterance, VideoFrame,
+                          Word)
+from anchor.program.speaking import Line, Spoken
 from anchor.studio import ProgramState, Studio
-from avatars.base import Animator
+from avatars.base import Animator, AudioDrivenAnimator
 from voices import mouth_track
-from voices.base import Voice
-
-LEAD_IN_MS = 400     # the presenter settles before the first word
-TAIL_MS = 800        # and holds a moment after the last
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Spoken:
-    """One utterance (or pause) as program audio with its mouth timing and on-screen state."""
-    pcm: np.ndarray                    # mono int16 at PROGRAM_RATE
-    visemes: tuple[Viseme, ...]
-    state: ProgramState
-    emotion: str = "neutral"
-    caption: str = ""
-    language: str = "en"
+@dataclass(frozen=True, slots=True)
+class SaidLine:
+    """A line as it went out on the program timeline: its utterance, who decided it
+    (`anchor.program.speaking.ORIGINS`), program samples [start, end), its words at program
+    samples, and whether an interruption cut it short (it is then said again, as a new line)."""
+    utterance: Utterance
+    origin: str
+    start: int
+    end: int
+    words: tuple[Word, ...] = ()
+    interrupted: bool = False
+
+
+class LineObserver(Protocol):
+    """What must see every spoken line once (signing, the audio AI label, the audit log):
+    `said` is called on the render's thread when a line's last sample is placed."""
+
+    def said(self, line: SaidLine) -> None: ...
+
+
+@dataclass(slots=True, eq=False)
+class _Placing:
+    """The line whose pieces are being placed: where it began, its words so far."""
+    line: Line
+    start: int
+    generation: int
+    words: list[Word] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,18 +73,21 @@ class Program:
 
     def __init__(self, *, animator: Animator, studio: Studio, fps: int,
                  limit_s: float | None = None, generation: Callable[[], int] = lambda: 0,
-                 late: Callable[[int], bool] = lambda pts: False):
+                 late: Callable[[int], bool] = lambda pts: False,
+                 observers: Sequence[LineObserver] = ()):
         self.animator, self.studio, self.fps = animator, studio, fps
         self.limit = None if limit_s is None else round(limit_s * PROGRAM_RATE)
         self.generation, self.late = generation, late
+        self.observers = tuple(observers)
         self.samples = 0      # program audio placed so far
         self.frames = 0       # video frames placed so far
+        self._line: _Placing | None = None
         # an animator that reads the audio (neural lip sync) names the window it needs
-        window = getattr(animator, "audio_window_ms", None)
-        self._window = None if window is None else tuple(round(ms * PROGRAM_RATE / 1000)
-                                                         for ms in window)
+        self._window = None
+        if isinstance(animator, AudioDrivenAnimator):
+            self._window = tuple(round(ms * PROGRAM_RATE / 1000) for ms in animator.audio_window_ms)
         # program audio just before the item being placed: the window's lead and one frame
-        self._heard = np.zeros(0 if window is None else self._window[0] + PROGRAM_RATE // fps + 1,
+        self._heard = np.zeros(0 if self._window is None else self._window[0] + PROGRAM_RATE // fps + 1,
                                np.int16)
 
     def frame_start(self, n: int) -> int:
@@ -86,11 +110,12 @@ class Program:
             if self.limit is not None:
                 pcm = pcm[:max(0, self.limit - start)]
                 if len(pcm) == 0:
-                    return
+                    break
             end = start + len(pcm)
             context = None if self._window is None else np.concatenate([self._heard, pcm])
-            if item.caption:
-                pending.append(Caption(item.caption, start, end, item.language))
+            caption = self._caption(item, start, end)
+            if caption is not None:
+                pending.append(caption)
             first = self.frames
             last = math.ceil(end * self.fps / PROGRAM_RATE)     # frames that start before `end`
             if last <= first:                                   # too short to reach a new frame
@@ -113,8 +138,35 @@ class Program:
                         drive = self._with_audio(drive, context, start, self.frame_start(n))
                     yield drive
                 if self.generation() != generation:
+                    self._said(interrupted=True)
                     break
             self._remember(context, start)
+        self._said()
+
+    def _caption(self, item: Spoken, start: int, end: int) -> Caption | None:
+        """The caption this piece sends (see the module doc); a piece of another line, or a
+        silence, ends the line before it."""
+        placing = self._line
+        if item.line is None or placing is None or item.line is not placing.line:
+            self._said()
+            if item.line is None:
+                return None
+            placing = self._line = _Placing(item.line, start, self.generation())
+        placing.words.extend(replace(w, start=w.start + start, end=w.end + start)
+                             for w in item.words if start + w.start < end)
+        return Caption(item.caption, placing.start, end, item.language)
+
+    def _said(self, *, interrupted: bool = False) -> None:
+        """The line being placed is over: tell the observers. An interruption since it began
+        cut it short (here, or between its pieces) or flushed it from the live output."""
+        placing, self._line = self._line, None
+        if placing is None or not self.observers:
+            return
+        interrupted = interrupted or self.generation() != placing.generation
+        line = SaidLine(placing.line.utterance, placing.line.origin, placing.start, self.samples,
+                        tuple(placing.words), interrupted)
+        for observer in self.observers:
+            observer.said(line)
 
     def _remember(self, context: np.ndarray | None, start: int) -> None:
         """Keep the end of the program audio placed so far, for the next item's windows."""
@@ -133,48 +185,3 @@ class Program:
         return replace(drive, audio=window, audio_at=at - before)
 
 
-def silence(ms: int, state: ProgramState, emotion: str = "neutral") -> Spoken:
-    return Spoken(np.zeros(ms * PROGRAM_RATE // 1000, np.int16), (), state, emotion)
-
-
-def speak(voice: Voice, utterance: Utterance, state: ProgramState) -> Spoken | None:
-    """All of an utterance's speech as one Spoken at the program rate; None if it made no sound."""
-    pcms, visemes, offset = [], [], 0
-    for chunk in voice.synthesize(utterance):
-        if chunk.sample_rate != PROGRAM_RATE:
-            raise ValueError(f"voice {voice.info.name} gave {chunk.sample_rate} Hz, "
-                             f"the program needs {PROGRAM_RATE}")
-        pcms.append(chunk.pcm)
-        visemes.extend(replace(v, start=v.start + offset, end=v.end + offset) for v in chunk.visemes)
-        offset += len(chunk.pcm)
-    if not offset:
-        return None
-    return Spoken(np.concatenate(pcms), tuple(visemes), replace(state, subtitle=utterance.subtitle),
-                  utterance.emotion, utterance.subtitle, utterance.language)
-
-
-def spoken_stream(items: Iterable[tuple[Utterance | Pause, ProgramState]],
-                  voice_for: Callable[[Utterance], Voice]) -> Iterator[Spoken]:
-    """Rewriter output with its on-screen state → Spoken, with a lead-in and a tail of silence."""
-    emotion, state = "neutral", ProgramState()
-    first, said = True, False
-    for item, state in items:
-        if first:
-            yield silence(LEAD_IN_MS, replace(state, subtitle=""))
-            first = False
-        if isinstance(item, Pause):
-            yield silence(item.ms, replace(state, subtitle=""), emotion)
-            continue
-        emotion = item.emotion
-        if not isinstance(item, Utterance):      # a recording (anchor.program.recording) speaks itself
-            for spoken in item.spoken(state):
-                said = True
-                yield spoken
-            continue
-        spoken = speak(voice_for(item), item, state)
-        if spoken is not None:
-            said = True
-            yield spoken
-    if not said:
-        raise AnchorError("nothing to say: the voice made no sound for any of the show's text")
-    yield silence(TAIL_MS, replace(state, subtitle=""), emotion)
