@@ -406,8 +406,8 @@ class WebRTCViewers:
         trickle = parse_trickle(fragment)
         remote = SessionDescription.parse(viewer.pc.remoteDescription.sdp)
         ice = remote.media[0].ice
-        if (trickle.ufrag, trickle.pwd) != (None, None) and \
-                (trickle.ufrag, trickle.pwd) != (ice.usernameFragment, ice.password):
+        if trickle.ufrag not in (None, ice.usernameFragment) \
+                or trickle.pwd not in (None, ice.password):
             raise IceRestartUnsupported("ICE restarts are not supported: send a new offer")
         mids = {t.mid for t in viewer.pc.getTransceivers()}
         for candidate in trickle.candidates:

@@ -23,11 +23,12 @@ MAX_URL_CHARS = 2048
 # and a stream key) or http(s)://host[:port]/path (WHIP), with an optional query. Host names and
 # IPv4 addresses only; ports 1 to 65535. Everything it matches passes streaming.rtmp's checks.
 _HOST = r"[A-Za-z0-9.-]+"
-_PORT = r"(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+_PORT = (r"(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]"
+         r"|6553[0-5]))?")
 _SEGMENT = r"[A-Za-z0-9._~!$&'()*+,;=:@%-]+"
 _QUERY = r"(?:\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?"
 PUSH_URL = (rf"^(?:rtmps?://{_HOST}{_PORT}(?:/{_SEGMENT})+/{_SEGMENT}"
-            rf"|https?://{_HOST}{_PORT}(?:/{_SEGMENT})*/?){_QUERY}$")
+            rf"|https?://{_HOST}{_PORT}(?:/{_SEGMENT})*/?){_QUERY}$(?!\n)")
 
 Reason = Literal[tuple(REASONS)]          # the comment gate's refusal codes ("" when accepted)
 
@@ -51,8 +52,8 @@ class Comment(Body):
                                description="the comment: not only spaces; the gate then "
                                            "refuses it (422) if it is over 200 characters once "
                                            "cleaned, not text, or not allowed")]
-    viewer: Annotated[str | None, Field(description="who says it (default: the client "
-                                                    "address); the first 64 characters count")] = None
+    viewer: Annotated[str | None, Field(description="who says it (default: the client address); "
+                                                    "the first 64 characters count")] = None
 
 
 class NewPush(Body):

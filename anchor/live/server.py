@@ -319,8 +319,8 @@ async def _reload(request: web.Request) -> web.Response:
 
 
 async def _pushes(request: web.Request) -> web.Response:
-    targets = [Push.model_validate(p).model_dump(mode="json") for p in request.app[CHANNEL].pushes()]
-    return web.json_response(targets)
+    targets = request.app[CHANNEL].pushes()
+    return web.json_response([Push.model_validate(t).model_dump(mode="json") for t in targets])
 
 
 async def _add_push(request: web.Request) -> web.Response:
