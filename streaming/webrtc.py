@@ -4,7 +4,8 @@ The channel encodes once per codec into a `Broadcast`; a viewer is one aiortc pe
 whose tracks (`PacketTrack`) hand the feed's `av.Packet`s to aiortc, which only packetizes them
 (no per-viewer encoding). A viewer POSTs an SDP offer (WHEP), gets an answer and a resource URL,
 and DELETEs it to leave. Viewers that vanish without DELETE are closed when their connection
-fails or closes, or when no RTCP has arrived from them for `vanish_after_s` seconds.
+fails or closes, or when no RTCP has arrived from them for `vanish_after_s` seconds. A viewer
+that trickles its ICE candidates PATCHes them to its resource (RFC 9725, an RFC 8840 fragment).
 
 A viewer whose sending falls behind (a slow link, a server past capacity) is thinned by its
 subscriptions, never waited for: its video skips to the next keyframe once more than
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import ipaddress
 import itertools
 import secrets
 from collections import OrderedDict
@@ -28,14 +30,16 @@ from typing import Iterable, Iterator, Mapping
 import aioice.ice
 import av
 from aiohttp import web
-from aiortc import (RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription)
+from aiortc import (RTCConfiguration, RTCIceCandidate, RTCPeerConnection, RTCRtpSender,
+                    RTCSessionDescription)
 from aiortc.exceptions import InvalidAccessError, OperationError
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.sdp import SessionDescription
+from aiortc.sdp import SessionDescription, candidate_from_sdp
 
 from .broadcast import Broadcast, Feed
 
 MAX_OFFER_BYTES = 64 * 1024
+TRICKLE_TYPE = "application/trickle-ice-sdpfrag"
 VIDEO_CODECS = {"h264": "video/H264", "vp8": "video/VP8"}
 PLI_MIN_INTERVAL_S = 1.0
 VIDEO_BACKLOG_MS = 500       # a viewer's video this far behind skips to the next keyframe
@@ -48,6 +52,14 @@ class BadOffer(ValueError):
 
 class ChannelFull(RuntimeError):
     """No room for another viewer (max_viewers)."""
+
+
+class BadFragment(ValueError):
+    """A trickle ICE SDP fragment that cannot be used (malformed, or naming no media section)."""
+
+
+class IceRestartUnsupported(RuntimeError):
+    """A fragment with new ICE credentials: an ICE restart, which viewers cannot do here."""
 
 
 # --- ICE host addresses ------------------------------------------------------------------------
@@ -243,6 +255,62 @@ def parse_offer(sdp: object) -> SessionDescription:
     return parsed
 
 
+@dataclass(frozen=True, slots=True)
+class Trickle:
+    """An RFC 8840 SDP fragment: the ICE credentials it names, its candidates (each with the
+    `a=mid` of its media section), and whether it ends the candidates."""
+    ufrag: str | None
+    pwd: str | None
+    candidates: tuple[RTCIceCandidate, ...]
+    end: bool
+
+
+def parse_trickle(fragment: str) -> Trickle:
+    """Read a trickle ICE fragment; BadFragment with a one-line reason."""
+    ufrag = pwd = mid = None
+    candidates, end, in_media = [], False, False
+    for line in fragment.splitlines():
+        if not line.strip():
+            continue
+        if len(line) < 2 or line[1] != "=":
+            raise BadFragment(f"not an SDP line: {line[:60]!r}")
+        if line.startswith("m="):
+            in_media, mid = True, None
+        elif line.startswith("a=ice-ufrag:"):
+            ufrag = line.partition(":")[2].strip()
+        elif line.startswith("a=ice-pwd:"):
+            pwd = line.partition(":")[2].strip()
+        elif line.startswith("a=mid:"):
+            mid = line.partition(":")[2].strip()
+        elif line.startswith("a=candidate:"):
+            if not in_media or not mid:
+                raise BadFragment("a candidate outside a media section with an a=mid line")
+            candidates.append(_candidate(line.partition(":")[2], mid))
+        elif line.strip() == "a=end-of-candidates":
+            end = True
+    if not candidates and not end:
+        raise BadFragment("the fragment has no candidates and no a=end-of-candidates")
+    return Trickle(ufrag, pwd, tuple(candidates), end)
+
+
+def _candidate(value: str, mid: str) -> RTCIceCandidate:
+    bits = value.split()
+    try:
+        candidate = candidate_from_sdp(value)
+        if bits[6] != "typ" or not 0 < candidate.port < 65536:
+            raise ValueError
+    except (AssertionError, ValueError, IndexError):
+        raise BadFragment(f"malformed candidate: {value[:80]!r}") from None
+    if not candidate.ip.endswith(".local"):             # mDNS names are resolved by aioice
+        try:
+            ipaddress.ip_address(candidate.ip)
+        except ValueError:
+            raise BadFragment(f"candidate address is not an IP address: {candidate.ip[:60]!r}") \
+                from None
+    candidate.sdpMid = mid
+    return candidate
+
+
 def offered_codecs(parsed: SessionDescription, kind: str) -> set[str]:
     """Lower-case codec names offered for `kind` in sections where the offerer can receive."""
     names = set()
@@ -359,6 +427,26 @@ class WebRTCViewers:
         self._start_watchdog()
         return viewer.id, pc.localDescription.sdp
 
+    async def trickle(self, viewer_id: str, fragment: str) -> None:
+        """Add a viewer's trickled ICE candidates (WHEP PATCH). KeyError if there is no such
+        viewer, BadFragment if the fragment is malformed or names a media section the viewer's
+        offer has not, IceRestartUnsupported if it carries new ICE credentials."""
+        viewer = self._viewers[viewer_id]
+        trickle = parse_trickle(fragment)
+        remote = SessionDescription.parse(viewer.pc.remoteDescription.sdp)
+        ice = remote.media[0].ice
+        if trickle.ufrag not in (None, ice.usernameFragment) \
+                or trickle.pwd not in (None, ice.password):
+            raise IceRestartUnsupported("ICE restarts are not supported: send a new offer")
+        mids = {t.mid for t in viewer.pc.getTransceivers()}
+        for candidate in trickle.candidates:
+            if candidate.sdpMid not in mids:
+                raise BadFragment(f"no media section with a=mid:{candidate.sdpMid[:20]}")
+        for candidate in trickle.candidates:
+            await viewer.pc.addIceCandidate(candidate)
+        if trickle.end:
+            await viewer.pc.addIceCandidate(None)
+
     async def close(self, viewer_id: str) -> None:
         """End a viewer (WHEP DELETE). KeyError if there is no such viewer."""
         if viewer_id not in self._viewers:
@@ -428,7 +516,8 @@ class WebRTCViewers:
 # --- WHEP over HTTP ----------------------------------------------------------------------------
 def whep_routes(viewers: WebRTCViewers, prefix: str = "/whep") -> list[web.RouteDef]:
     """aiohttp routes for WHEP: POST {prefix} (application/sdp offer → 201, answer, Location),
-    DELETE {prefix}/{id} (200; 404 if unknown), PATCH {prefix}/{id} (405: no trickle ICE)."""
+    DELETE {prefix}/{id} (200; 404 if unknown), PATCH {prefix}/{id} (trickle ICE: 204; 400
+    malformed, 404 unknown, 413 too large, 415 wrong type, 501 an ICE restart)."""
     prefix = prefix.rstrip("/")
 
     async def post(request: web.Request) -> web.Response:
@@ -456,8 +545,24 @@ def whep_routes(viewers: WebRTCViewers, prefix: str = "/whep") -> list[web.Route
         return web.Response(status=200)
 
     async def patch(request: web.Request) -> web.Response:
-        return web.Response(status=405, text="trickle ICE is not supported",
-                            headers={"Allow": "DELETE"})
+        if request.content_type != TRICKLE_TYPE:
+            return web.Response(status=415, text=f"trickle ICE must be Content-Type: {TRICKLE_TYPE}")
+        if request.content_length is not None and request.content_length > MAX_OFFER_BYTES:
+            return web.Response(status=413, text="SDP fragment too large")
+        body = bytearray()
+        while chunk := await request.content.read(MAX_OFFER_BYTES + 1 - len(body)):
+            body += chunk
+            if len(body) > MAX_OFFER_BYTES:
+                return web.Response(status=413, text="SDP fragment too large")
+        try:
+            await viewers.trickle(request.match_info["viewer_id"], body.decode("utf-8"))
+        except KeyError:
+            return web.Response(status=404, text="no such viewer")
+        except (UnicodeDecodeError, BadFragment) as exc:
+            return web.Response(status=400, text=str(exc) or "malformed SDP fragment")
+        except IceRestartUnsupported as exc:
+            return web.Response(status=501, text=str(exc))
+        return web.Response(status=204)
 
     return [web.post(prefix, post), web.delete(prefix + "/{viewer_id}", delete),
             web.patch(prefix + "/{viewer_id}", patch)]

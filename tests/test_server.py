@@ -21,15 +21,20 @@ from anchor.errors import ShowError
 from anchor.live.openapi import openapi
 from anchor.live.server import make_app, routes
 from anchor.moderation import CommentGate
-from streaming.webrtc import BadOffer
+from streaming.webrtc import BadOffer, IceRestartUnsupported, parse_trickle
 
 TOKEN = "s3cret-token"
 OFFER = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+TRICKLE = {"Content-Type": "application/trickle-ice-sdpfrag"}
+FRAGMENT = ("a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\nm=video 9 UDP/TLS/RTP/SAVPF 0"
+            "\r\na=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host\r\n"
+            "a=end-of-candidates\r\n")
 
 
 class StandInViewers:
     def __init__(self):
         self.ids: set[str] = set()
+        self.trickled: list = []
 
     async def offer(self, sdp: str):
         if not sdp.startswith("v=0") or "m=" not in sdp:
@@ -40,6 +45,14 @@ class StandInViewers:
 
     async def close(self, viewer: str):
         self.ids.remove(viewer)          # KeyError when unknown, like the real one
+
+    async def trickle(self, viewer: str, fragment: str):
+        if viewer not in self.ids:
+            raise KeyError(viewer)
+        trickle = parse_trickle(fragment)       # the real parser: BadFragment when malformed
+        if trickle.ufrag not in (None, "abcd"):
+            raise IceRestartUnsupported("ICE restarts are not supported")
+        self.trickled.append((viewer, trickle))
 
     @property
     def count(self):
@@ -113,7 +126,8 @@ class StandInChannel:
         return "# TYPE anchor_frames_total counter\nanchor_frames_total 42\n"
 
     def health(self):
-        return {"status": "ok", "viewers": self.viewers.count}
+        return {"status": "ok", "render_thread": True, "viewers": self.viewers.count,
+                "show": self.show.title, "pushes": {}}
 
 
 @pytest.fixture
@@ -195,7 +209,38 @@ async def test_whep_refuses_bad_offers(served):
     assert channel.viewers.count == 0
     pre = await client.options("/whep")
     assert pre.status == 204 and "Location" in pre.headers["Access-Control-Expose-Headers"]
-    assert (await client.patch("/whep/viewer1", data="a=candidate")).status == 405
+    for reply in (wrong_type, malformed, huge):
+        assert set(await reply.json()) == {"error"}            # the one error shape
+
+
+async def test_whep_trickle_ice_patch(served):
+    client, channel = served
+    location = (await client.post("/whep", data=OFFER,
+                                  headers={"Content-Type": "application/sdp"})).headers["Location"]
+    ok = await client.patch(location, data=FRAGMENT, headers=TRICKLE)
+    assert ok.status == 204 and await ok.read() == b""
+    (viewer, trickle), = channel.viewers.trickled
+    assert location.endswith(viewer) and trickle.end
+    (candidate,) = trickle.candidates
+    assert (candidate.ip, candidate.port, candidate.sdpMid) == ("127.0.0.1", 50000, "0")
+
+    refusals = [
+        (await client.patch(location, data=FRAGMENT), 415),              # no trickle type
+        (await client.patch("/whep/nobody", data=FRAGMENT, headers=TRICKLE), 404),
+        (await client.patch(location, data="a=candidate:1 1 udp x", headers=TRICKLE), 400),
+        (await client.patch(location, data="m=video 9 RTP/AVP 0\r\na=mid:0\r\n"
+                            "a=candidate:1 1 udp 1 not-an-ip 9 typ host\r\n", headers=TRICKLE), 400),
+        (await client.patch(location, data=FRAGMENT.replace("abcd", "newufrag"),
+                            headers=TRICKLE), 501),                       # an ICE restart
+        (await client.patch(location, data="a=x\r\n" * 20_000, headers=TRICKLE), 413),
+    ]
+    assert [r.status for r, _ in refusals] == [status for _, status in refusals]
+    for reply, _ in refusals:
+        assert isinstance((await reply.json())["error"], str)
+    assert len(channel.viewers.trickled) == 1
+    pre = await client.options(location)
+    assert pre.headers["Accept-Patch"] == "application/trickle-ice-sdpfrag"
+    assert "PATCH" in pre.headers["Access-Control-Allow-Methods"]
 
 
 # --- comments ------------------------------------------------------------------------------
@@ -218,9 +263,10 @@ async def test_comments_accepted_refused_and_rate_limited(served):
     bad = await client.post("/api/comments", data=b"{not json", headers={"Content-Type": "application/json"})
     assert bad.status == 400
     no_text = await client.post("/api/comments", json={"viewer": "ann", "text": 5})
-    assert no_text.status == 422
+    assert no_text.status == 422 and await no_text.json() == {"error": "field 'text' must be a string"}
     big = await client.post("/api/comments", json={"text": "x" * 100_000})
-    assert big.status == 413
+    assert big.status == 413 and "error" in await big.json()
+    assert verdict["error"] == verdict["message"]   # a refusal is an Error carrying its verdict
 
 
 # --- the page's WebSocket ------------------------------------------------------------------
@@ -332,6 +378,37 @@ async def test_push_targets_add_list_remove(served):
 
 
 # --- observability, errors, OpenAPI --------------------------------------------------------
+
+REFUSALS = [  # (method, path, request, status): what the document said nothing or else about
+    ("POST", "/api/control/say", {"json": [1, 2]}, 400),              # not a JSON object
+    ("POST", "/api/control/pushes", {"json": "rtmp://127.0.0.1/live/key"}, 400),
+    ("POST", "/api/control/say", {"json": {"text": ""}}, 422),         # nothing to say
+    ("POST", "/api/control/say", {"json": {"text": "x" * 2001}}, 422),
+    ("POST", "/api/control/pushes", {"json": {"url": ""}}, 422),
+    ("POST", "/api/control/pushes", {"json": {"url": "rtmp://127.0.0.1/no-stream-key"}}, 422),
+    ("POST", "/api/control/pushes", {"json": {"url": "rtmp://127.0.0.1:0/live/key"}}, 422),
+    ("GET", "/ws", {}, 426),                                           # not a WebSocket upgrade
+    ("GET", "/nowhere", {}, 404),
+    ("PUT", "/api/comments", {}, 405),
+]
+
+
+async def test_every_refusal_is_documented_and_has_the_one_error_shape(served):
+    client, channel = served
+    spec = openapi()
+    for method, path, request, status in REFUSALS:
+        r = await client.request(method, path, headers=bearer(), **request)
+        assert r.status == status, (method, path, request)
+        body = await r.json()
+        assert isinstance(body["error"], str) and body["error"], (method, path)
+        if path in spec["paths"] and status != 405:
+            documented = spec["paths"][path][method.lower()]["responses"]
+            assert str(status) in documented, (method, path, status)
+    assert channel.said == [] and channel.targets == {}
+    upgrade = await client.get("/ws")
+    assert upgrade.headers["Upgrade"] == "websocket"
+    wrong_method = await client.put("/api/comments")
+    assert "POST" in wrong_method.headers["Allow"]
 
 async def test_health_metrics_and_unexpected_errors(served):
     client, channel = served

@@ -2,8 +2,11 @@
 control API (bearer token), health, metrics and the OpenAPI description.
 
 `make_app(channel, token=...)` builds an aiohttp application around one live channel. Every
-handler runs on the event loop thread, like the channel's own methods. An unexpected error in a
-handler is logged and answered with 500; it never reaches the channel.
+handler runs on the event loop thread, like the channel's own methods. JSON requests are
+validated, and JSON replies built, with the models of `anchor.live.api_models`, which the OpenAPI
+document is generated from. Every error is answered with the one `Error` body, whoever raised it
+(a handler, aiohttp's router, the WHEP handlers); an unexpected error in a handler is logged and
+answered with 500; it never reaches the channel.
 """
 from __future__ import annotations
 
@@ -16,10 +19,14 @@ import secrets
 from pathlib import Path
 
 from aiohttp import WSMsgType, web
+from pydantic import ValidationError
 
 from anchor.errors import AnchorError
+from anchor.live.api_models import (Accepted, Body, Comment, CommentRefused, Error, Health,
+                                    NewPush, Push, PushStarted, Reloaded, ReloadRefused, Say,
+                                    Verdict, refusal)
 from anchor.live.openapi import openapi
-from streaming.webrtc import whep_routes
+from streaming.webrtc import TRICKLE_TYPE, whep_routes
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +37,6 @@ STATIC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.(?:html|js|css|svg|pn
 
 MAX_BODY = 64 * 1024          # bytes: an SDP offer is a few kB, a JSON command far less
 MAX_WS_MESSAGE = 16 * 1024    # bytes: larger WebSocket frames end that connection (1009)
-MAX_SAY_CHARS = 2000
 METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 WHEP = "/whep"
 
@@ -49,7 +55,7 @@ def make_app(channel, *, token: str | None) -> web.Application:
     r = app.router
     r.add_get("/", _index)
     r.add_get("/static/{name}", _static)
-    app.add_routes(whep_routes(channel.viewers, WHEP))   # POST, DELETE and PATCH (405)
+    app.add_routes(whep_routes(channel.viewers, WHEP))   # POST, DELETE and PATCH (trickle)
     r.add_route("OPTIONS", WHEP, _whep_options)
     r.add_route("OPTIONS", WHEP + "/{viewer_id}", _whep_options)
     r.add_get("/ws", _websocket)
@@ -74,15 +80,28 @@ def make_app(channel, *, token: str | None) -> web.Application:
 
 @web.middleware
 async def _errors(request: web.Request, handler):
+    """Every error in the one Error shape: aiohttp's own (404, 405, 413...) and the plain-text
+    refusals of the WHEP handlers become {"error": ...} with their status and headers kept."""
     try:
-        return await handler(request)
-    except web.HTTPException:
-        raise
+        response = await handler(request)
+    except web.HTTPException as e:
+        if e.status < 400:
+            raise
+        response = e
     except asyncio.CancelledError:
         raise
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         return _problem(500, "internal error (logged on the server)")
+    if response.status >= 400 and isinstance(response, web.Response) \
+            and response.content_type != "application/json":
+        text = (response.text or "").strip()
+        if text.startswith(f"{response.status}:"):          # aiohttp's "404: Not Found"
+            text = text.partition(":")[2].strip()
+        kept = {k: v for k, v in response.headers.items()
+                if k.lower() not in ("content-type", "content-length")}
+        return _problem(response.status, text or response.reason, headers=kept)
+    return response
 
 
 @web.middleware
@@ -102,8 +121,13 @@ async def _control_auth(request: web.Request, handler):
     return await handler(request)
 
 
-def _problem(status: int, message: str, **extra) -> web.Response:
-    return web.json_response({"error": message, **extra}, status=status)
+def _answer(body: Body, status: int = 200, headers: dict | None = None) -> web.Response:
+    return web.json_response(body.model_dump(mode="json", exclude_none=True), status=status,
+                             headers=headers)
+
+
+def _problem(status: int, message: str, headers: dict | None = None) -> web.Response:
+    return _answer(Error(error=message), status, headers)
 
 
 # --- the player page -----------------------------------------------------------------------
@@ -134,21 +158,20 @@ def _static_file(name: str) -> web.Response:
 # 201 + Location + answer, 400 malformed SDP, 413 too large, 415 wrong type, 503 channel full.
 # Here only the CORS preflight, so that WHEP players served from other origins can connect.
 WHEP_CORS = {"Access-Control-Allow-Origin": "*",
-             "Access-Control-Allow-Methods": "POST, DELETE, OPTIONS",
+             "Access-Control-Allow-Methods": "POST, PATCH, DELETE, OPTIONS",
              "Access-Control-Allow-Headers": "Content-Type, Authorization",
              "Access-Control-Expose-Headers": "Location"}
 
 
 async def _whep_options(request: web.Request) -> web.Response:
-    return web.Response(status=204, headers={**WHEP_CORS, "Accept-Post": "application/sdp"})
+    return web.Response(status=204, headers={**WHEP_CORS, "Accept-Post": "application/sdp",
+                                             "Accept-Patch": TRICKLE_TYPE})
 
 
 async def _whep_cors(request: web.Request, response: web.StreamResponse) -> None:
     if request.path == WHEP or request.path.startswith(WHEP + "/"):
         for name, value in WHEP_CORS.items():
             response.headers.setdefault(name, value)
-
-
 
 
 async def _body(request: web.Request) -> bytes:
@@ -158,37 +181,29 @@ async def _body(request: web.Request) -> bytes:
     return await request.read()          # aiohttp enforces client_max_size while reading
 
 
-async def _json(request: web.Request) -> dict:
+async def _request(request: web.Request, model: type[Body]) -> Body:
+    """The JSON body as `model`: 400 if it is not a JSON object, 422 if it does not match
+    (as HTTP exceptions, which the _errors middleware answers with an Error)."""
     raw = await _body(request)
     try:
         data = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(text=json.dumps({"error": "the body is not valid JSON"}),
-                                 content_type="application/json")
+        raise web.HTTPBadRequest(text="the body is not valid JSON") from None
     if not isinstance(data, dict):
-        raise web.HTTPBadRequest(text=json.dumps({"error": "the body must be a JSON object"}),
-                                 content_type="application/json")
-    return data
-
-
-def _text_field(data: dict, name: str, *, required: bool = True) -> str | None:
-    value = data.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str):
-        raise web.HTTPUnprocessableEntity(
-            text=json.dumps({"error": f"field {name!r} must be a string"}),
-            content_type="application/json")
-    return value
+        raise web.HTTPBadRequest(text="the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise web.HTTPUnprocessableEntity(text=refusal(e, model)) from None
 
 
 # --- comments ------------------------------------------------------------------------------
 
-def _verdict(verdict) -> dict:
-    """The gate's verdict as JSON: `reason` is the gate's code ("rate", "blocked", ...),
-    `message` what to tell the viewer."""
-    return {"ok": bool(verdict.ok), "reason": verdict.reason, "message": verdict.message,
-            "text": verdict.text}
+def _verdict(verdict) -> Verdict:
+    """The gate's verdict: `reason` is the gate's code ("rate", "blocked", ...), `message` what
+    to tell the viewer."""
+    return Verdict(ok=bool(verdict.ok), reason=verdict.reason, message=verdict.message,
+                   text=verdict.text)
 
 
 def _rate_limited(verdict) -> bool:
@@ -196,15 +211,21 @@ def _rate_limited(verdict) -> bool:
 
 
 async def _post_comment(request: web.Request) -> web.Response:
-    data = await _json(request)
-    text = _text_field(data, "text")
-    viewer = _text_field(data, "viewer", required=False) or f"ip:{request.remote}"
-    verdict = request.app[CHANNEL].comment(viewer[:64], text)
-    status = 202 if verdict.ok else 429 if _rate_limited(verdict) else 422
-    return web.json_response(_verdict(verdict), status=status)
+    comment = await _request(request, Comment)
+    viewer = comment.viewer or f"ip:{request.remote}"
+    verdict = request.app[CHANNEL].comment(viewer[:64], comment.text)
+    if verdict.ok:
+        return _answer(_verdict(verdict), 202)
+    refused = CommentRefused(error=verdict.message, reason=verdict.reason,
+                             message=verdict.message, text=verdict.text)
+    return _answer(refused, 429 if _rate_limited(verdict) else 422)
 
 
-async def _websocket(request: web.Request) -> web.WebSocketResponse:
+async def _websocket(request: web.Request) -> web.StreamResponse:
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        return _problem(426, "this is the player page's WebSocket: connect with a WebSocket "
+                             "client (Upgrade: websocket)",
+                        headers={"Upgrade": "websocket", "Connection": "Upgrade"})
     ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=30.0)
     await ws.prepare(request)
     channel = request.app[CHANNEL]
@@ -250,7 +271,8 @@ def _ws_comment(channel, viewer: str, raw: str) -> dict:
         return {"type": "comment_ack", "ok": False, "reason": "not_text",
                 "message": 'Expected {"type": "comment", "text": "..."}.'}
     verdict = channel.comment(viewer, data["text"])
-    return {"type": "comment_ack", **_verdict(verdict), "rate_limited": _rate_limited(verdict)}
+    return {"type": "comment_ack", **_verdict(verdict).model_dump(),
+            "rate_limited": _rate_limited(verdict)}
 
 
 async def _pump_events(ws: web.WebSocketResponse, events) -> None:
@@ -274,17 +296,15 @@ async def _close_sockets(app: web.Application) -> None:
 # --- control -------------------------------------------------------------------------------
 
 async def _say(request: web.Request) -> web.Response:
-    text = _text_field(await _json(request), "text").strip()
-    if not text or len(text) > MAX_SAY_CHARS:
-        return _problem(422, f"'text' must be 1 to {MAX_SAY_CHARS} characters")
-    request.app[CHANNEL].say_now(text)
-    return web.json_response({"ok": True}, status=202)
+    say = await _request(request, Say)
+    request.app[CHANNEL].say_now(say.text.strip())
+    return _answer(Accepted(), 202)
 
 
 def _simple(action: str):
     async def handler(request: web.Request) -> web.Response:
         getattr(request.app[CHANNEL], action)()
-        return web.json_response({"ok": True}, status=202)
+        return _answer(Accepted(), 202)
     handler.__name__ = f"_{action}"
     return handler
 
@@ -294,24 +314,23 @@ async def _reload(request: web.Request) -> web.Response:
     try:
         channel.reload()
     except AnchorError as e:
-        return _problem(422, _one_line(e), title=channel.show.title)
-    return web.json_response({"ok": True, "title": channel.show.title})
+        return _answer(ReloadRefused(error=_one_line(e), title=channel.show.title), 422)
+    return _answer(Reloaded(title=channel.show.title))
 
 
 async def _pushes(request: web.Request) -> web.Response:
-    return web.json_response(request.app[CHANNEL].pushes())
+    targets = request.app[CHANNEL].pushes()
+    return web.json_response([Push.model_validate(t).model_dump(mode="json") for t in targets])
 
 
 async def _add_push(request: web.Request) -> web.Response:
-    url = _text_field(await _json(request), "url").strip()
-    if not re.match(r"(rtmps?|https?)://", url):
-        return _problem(422, "'url' must be an rtmp://, rtmps:// (RTMP) or http(s):// (WHIP) URL")
+    push = await _request(request, NewPush)
     try:
-        target = await request.app[CHANNEL].add_push(url)
+        target = await request.app[CHANNEL].add_push(push.url)
     except (AnchorError, ValueError) as e:
         return _problem(422, _one_line(e))
-    return web.json_response({"id": target}, status=201,
-                             headers={"Location": f"/api/control/pushes/{target}"})
+    return _answer(PushStarted(id=target), 201,
+                   headers={"Location": f"/api/control/pushes/{target}"})
 
 
 async def _remove_push(request: web.Request) -> web.Response:
@@ -320,15 +339,14 @@ async def _remove_push(request: web.Request) -> web.Response:
         await request.app[CHANNEL].remove_push(target)
     except KeyError:
         return _problem(404, f"no push target {target!r}")
-    return web.json_response({"ok": True})
+    return _answer(Accepted())
 
 
 # --- observability -------------------------------------------------------------------------
 
 async def _health(request: web.Request) -> web.Response:
-    health = request.app[CHANNEL].health()
-    status = 200 if health.get("status") in ("ok", "degraded") else 503
-    return web.json_response(health, status=status)
+    health = Health.model_validate(request.app[CHANNEL].health())
+    return _answer(health, 200 if health.status in ("ok", "degraded") else 503)
 
 
 async def _metrics(request: web.Request) -> web.Response:
