@@ -17,7 +17,7 @@ from test_scheduler import OnAir, on_air
 from anchor.answers import Answerer
 from anchor.clock import SystemClock, VirtualClock
 from anchor.language_model.openai_chat import OpenAIChat
-from anchor.media import Pause, Utterance
+from anchor.media import Utterance
 from anchor.moderation import screen_generated
 from anchor.program import casting, script
 from anchor.rewriter import RulesRewriter

@@ -20,7 +20,6 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
@@ -29,7 +28,8 @@ from typing import AsyncIterator, Mapping
 from anchor.answers import comment_answerer
 from anchor.clock import Clock, SystemClock
 from anchor.errors import AnchorError
-from anchor.live.scheduler import Scheduler, SchedulerStats
+from anchor.live.metrics import ChannelStats, PushState, exposition
+from anchor.live.scheduler import Scheduler
 from anchor.live.speaking import live_speech
 from anchor.logs import WarnOnce
 from anchor.media import AudioBlock, Caption, VideoFrame
@@ -37,36 +37,16 @@ from anchor.moderation import CommentGate, Verdict
 from anchor.program import (Format, LineObserver, Program, Speaker, check_avatar, program_format,
                             show_voices, stage, voice_names)
 from anchor.show import Show, demo_show_path, load_show
-from streaming.broadcast import Broadcast, BroadcastStats
-from streaming.encoders import EncoderStats, LiveEncoder
-from streaming.pacer import Pacer, PacerStats
+from streaming.broadcast import Broadcast
+from streaming.encoders import LiveEncoder
+from streaming.pacer import Pacer
 from streaming.playout import Playout
 from streaming.rtmp import RtmpPush
-from streaming.webrtc import ViewersStats, WebRTCViewers
+from streaming.webrtc import WebRTCViewers
 from streaming.whip import WhipPush
 
 log = logging.getLogger(__name__)
 EVENT_QUEUE = 256          # events buffered per page connection before the oldest are dropped
-
-
-@dataclass(frozen=True, slots=True)
-class PushState:
-    id: str
-    url: str                 # without its secret (see redact)
-    kind: str                # "rtmp" or "whip"
-    state: str               # connecting, live, retrying, stopped
-
-
-@dataclass(frozen=True, slots=True)
-class ChannelStats:
-    """One moment of the channel, as each part publishes it (what the metrics read)."""
-    counts: Mapping[str, float]   # frames_rendered, render_seconds, comments_*, *_errors
-    pacer: PacerStats
-    encoder: EncoderStats
-    broadcast: BroadcastStats
-    viewers: ViewersStats
-    pushes: tuple[PushState, ...]
-    scheduler: SchedulerStats
 
 
 class Channel:
@@ -297,7 +277,6 @@ class Channel:
                             scheduler=self.scheduler.stats)
 
     def metrics(self) -> str:
-        from anchor.live.metrics import exposition
         return exposition(self.stats())
 
 

@@ -2,10 +2,34 @@
 one frozen snapshot of the channel (`Channel.stats()`), never from the parts themselves."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-if TYPE_CHECKING:
-    from anchor.live.channel import ChannelStats
+from anchor.live.scheduler import SchedulerStats
+from streaming.broadcast import BroadcastStats
+from streaming.encoders import EncoderStats
+from streaming.pacer import PacerStats
+from streaming.webrtc import ViewersStats
+
+
+@dataclass(frozen=True, slots=True)
+class PushState:
+    id: str
+    url: str                 # without its secret (see redact)
+    kind: str                # "rtmp" or "whip"
+    state: str               # connecting, live, retrying, stopped
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStats:
+    """One moment of the channel, as each part publishes it (what the metrics read)."""
+    counts: Mapping[str, float]   # frames_rendered, render_seconds, comments_*, *_errors
+    pacer: PacerStats
+    encoder: EncoderStats
+    broadcast: BroadcastStats
+    viewers: ViewersStats
+    pushes: tuple[PushState, ...]
+    scheduler: SchedulerStats
 
 
 def _line(name: str, value: float, labels: dict[str, str] | None = None) -> str:
