@@ -163,7 +163,7 @@ def thumb_chain(angles: np.ndarray) -> np.ndarray:
     p1 = cmc + d * lengths[0]
     d1 = _rotate(d, axis, mcp)
     p2 = p1 + d1 * lengths[1]
-    d2 = _rotate(d1, axis, mcp + ip)
+    d2 = _rotate(d1, axis, ip)
     p3 = p2 + d2 * lengths[2]
     return np.array([cmc, p1, p2, p3])
 

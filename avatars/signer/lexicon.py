@@ -18,6 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from anchor.errors import AvatarError
 from anchor.media import PoseTrack
 from avatars.signer.body import BodyError, direction, location
@@ -185,9 +187,12 @@ def _hand(where: str, spec: dict, shapes: dict[str, Handshape]) -> HandPlan:
     if "handshape" not in spec:
         raise LexiconError(f"{where}: no handshape")
     try:
-        for key in ("fingers", "palm", "end_fingers", "end_palm"):
-            if key in spec:
-                direction(spec[key], -1)
+        for fingers, palm in (("fingers", "palm"), ("end_fingers", "end_palm")):
+            f = direction(spec.get(fingers, spec.get("fingers", "up")), -1)
+            p = direction(spec.get(palm, spec.get("palm", "forward")), -1)
+            if np.linalg.norm(np.cross(f, p)) < 0.3:
+                raise ValueError(f"{palm} {spec.get(palm, spec.get('palm', 'forward'))!r} cannot "
+                                 f"face along {fingers} {spec.get(fingers, spec.get('fingers', 'up'))!r}")
         for key in ("location", "to"):
             if key in spec and spec[key] not in ("weak-palm", "weak-back"):
                 location(spec[key], -1)

@@ -15,14 +15,12 @@ import numpy as np
 WRIST, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = 0, 5, 9, 17
 
 
-def hand_frame(points: np.ndarray, *, left: bool = False) -> np.ndarray:
-    """(3, 3) rows x, y, z of a hand's own frame from its (21, 3) landmarks."""
+def hand_frame(points: np.ndarray) -> np.ndarray:
+    """(3, 3) rows x, y, z of a right hand's own frame from its (21, 3) landmarks."""
     p = np.asarray(points, dtype=np.float64)
     y = p[MIDDLE_MCP] - p[WRIST]
     y /= np.linalg.norm(y)
     x = p[INDEX_MCP] - p[PINKY_MCP]
-    if left:
-        x = -x
     x -= y * (x @ y)
     x /= np.linalg.norm(x)
     return np.stack([x, y, np.cross(x, y)])
@@ -31,9 +29,11 @@ def hand_frame(points: np.ndarray, *, left: bool = False) -> np.ndarray:
 def normalise_hand(points: np.ndarray, *, left: bool = False) -> np.ndarray:
     """(21, 3) landmarks: wrist-centred, scale- and rotation-normalised."""
     p = np.asarray(points, dtype=np.float64)
+    if left:
+        p = p * np.array([-1.0, 1.0, 1.0])
     centred = p - p[WRIST]
     scale = np.linalg.norm(centred[MIDDLE_MCP])
-    local = centred @ hand_frame(p, left=left).T / scale
+    local = centred @ hand_frame(p).T / scale
     return local
 
 
