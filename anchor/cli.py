@@ -109,6 +109,15 @@ def parser() -> argparse.ArgumentParser:
     vo.add_argument("show", nargs="?", help="a show file: also list the voices it defines (voices:)")
     sub.add_parser("avatars", help="list the avatars (built-in and packs) and their kinds")
     sub.add_parser("shows", help="list the built-in demo shows")
+    sg = sub.add_parser("sign", help="sign language: the lexicon, and pose tracks (.pose)")
+    ssub = sg.add_subparsers(dest="sign_command", metavar="ACTION", required=True)
+    sl = ssub.add_parser("lexicon", help="list a language's entries with origin, licence, status")
+    sl.add_argument("--lang", required=True, help="sign language: ase (ASL) or csl (Chinese)")
+    sp = ssub.add_parser("pose", help="write the pose track of a text as a .pose file")
+    sp.add_argument("text", help="what to sign")
+    sp.add_argument("--lang", required=True, help="sign language: ase (ASL) or csl (Chinese)")
+    sp.add_argument("--fingerspell", action="store_true", help="spell it letter by letter")
+    sp.add_argument("-o", "--output", required=True, type=Path, help="the .pose file to write")
     d = sub.add_parser("doctor", help="check what works on this machine (voices, FaceMesh, fonts, "
                        "codecs, neural backends, test servers) and why not; exit 1 if the "
                        "default path is broken")
@@ -276,6 +285,26 @@ def _shows(args) -> int:
     return 0
 
 
+def _sign(args) -> int:
+    from avatars.signer import fingerspell, load_lexicon, write_pose
+    from avatars.signer.lexicon import check_language
+
+    lexicon = load_lexicon(check_language(args.lang))
+    if args.sign_command == "lexicon":
+        for e in lexicon:
+            status = e.status + (" (approximate)" if e.approximate else "")
+            print(f"{e.gloss:<10} {e.kind:<7} {status:<23} {e.licence:<11} "
+                  f"{', '.join(e.words)} | {e.origin}")
+        return 0
+    if not args.fingerspell:
+        raise AnchorError("--fingerspell: signing a sentence (text to glosses) is not built yet; "
+                          "add --fingerspell to spell the text letter by letter")
+    track = fingerspell(lexicon, args.text)
+    write_pose(track, args.output)
+    print(f"wrote {args.output} ({track.frames} frames, {track.duration:.1f} s at {track.fps:g} fps)")
+    return 0
+
+
 def _doctor(args) -> int:
     from anchor.doctor import run
 
@@ -283,7 +312,7 @@ def _doctor(args) -> int:
 
 
 COMMANDS = {"render": _render, "live": _live, "avatar": _avatar, "voices": _voices, "avatars": _avatars,
-            "shows": _shows, "doctor": _doctor}
+            "shows": _shows, "doctor": _doctor, "sign": _sign}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -183,3 +183,73 @@ class Caption:
 class SegmentEnd:
     utterance_id: int
     interrupted: bool = False
+
+
+# Signing: pose tracks in the MediaPipe Holistic layout, read and written as .pose files
+# (avatars/signer/poses.py). The components, in this order, with their point counts; the face is
+# FaceMesh without the 10 refined iris points (Holistic's default, refine_face_landmarks=False).
+# "Left" and "right" are the signer's own: the signer is right-handed, so the dominant hand is
+# RIGHT_HAND_LANDMARKS, seen on the viewer's left.
+POSE_LANDMARKS = 33
+FACE_LANDMARKS = 468
+LEFT_HAND_LANDMARKS = 21
+RIGHT_HAND_LANDMARKS = 21
+HOLISTIC_COMPONENTS = (("POSE_LANDMARKS", POSE_LANDMARKS), ("FACE_LANDMARKS", FACE_LANDMARKS),
+                       ("LEFT_HAND_LANDMARKS", LEFT_HAND_LANDMARKS),
+                       ("RIGHT_HAND_LANDMARKS", RIGHT_HAND_LANDMARKS))
+HOLISTIC_POINTS = sum(n for _, n in HOLISTIC_COMPONENTS)        # 543
+# The unit of a pose track: pixels of a square reference frame of SIGN_FRAME pixels a side, in
+# which the signer's shoulder joints are SIGN_SHOULDER_WIDTH pixels apart with their midpoint at
+# SIGN_SHOULDER_CENTRE. Recordings are normalised to it (shoulder width and centre).
+SIGN_FRAME = 512
+SIGN_SHOULDER_WIDTH = 160.0
+SIGN_SHOULDER_CENTRE = (256.0, 208.0)
+
+
+def holistic_slice(component: str) -> slice:
+    """The points of one Holistic component within a pose track's 543."""
+    start = 0
+    for name, count in HOLISTIC_COMPONENTS:
+        if name == component:
+            return slice(start, start + count)
+        start += count
+    raise ValueError(f"no Holistic component {component!r}")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PoseTrack:
+    """A signed pose sequence: a sign, or a whole signed track.
+
+    landmarks: (frames, 543, 3) float32, the HOLISTIC_COMPONENTS in order, in the image plane of
+    a camera facing the signer: x to the viewer's right, y down (as MediaPipe reports a video),
+    z toward the camera; all three in pixels of the SIGN_FRAME reference frame, z = 0 in the
+    plane of the shoulders. (A .pose file stores z as MediaPipe does, away from the camera in
+    units of the frame width: the conversion lives in avatars/signer/poses.py.)
+    confidence: (frames, 543) float32 in [0, 1]; 0 where a point was not seen (its landmark is
+    then meaningless)."""
+    fps: float
+    landmarks: np.ndarray
+    confidence: np.ndarray
+
+    def __post_init__(self):
+        lm, conf = self.landmarks, self.confidence
+        if not (isinstance(self.fps, (int, float)) and self.fps > 0):
+            raise ValueError(f"pose track fps must be positive, not {self.fps!r}")
+        if lm.dtype != np.float32 or lm.ndim != 3 or lm.shape[1:] != (HOLISTIC_POINTS, 3):
+            raise ValueError(f"pose track landmarks must be (frames, {HOLISTIC_POINTS}, 3) float32, "
+                             f"not {lm.dtype} {lm.shape}")
+        if conf.dtype != np.float32 or conf.shape != lm.shape[:2]:
+            raise ValueError(f"pose track confidence must be {lm.shape[:2]} float32, "
+                             f"not {conf.dtype} {conf.shape}")
+
+    @property
+    def frames(self) -> int:
+        return self.landmarks.shape[0]
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.fps
+
+    def component(self, name: str) -> np.ndarray:
+        """(frames, points, 3): one component's landmarks (a view)."""
+        return self.landmarks[:, holistic_slice(name)]
