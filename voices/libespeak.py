@@ -29,6 +29,7 @@ _EVENT_PHONEME = 7
 _POS_CHARACTER = 1
 _CHARS_UTF8 = 0x01
 _SSML = 0x10
+_PHONEMES_IPA = 0x02
 _RATE, _PITCH, _RANGE = 1, 3, 4
 _EE_OK = 0
 
@@ -93,6 +94,8 @@ class _Library:
                                      ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
         lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
         lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_VoiceEntry))
+        lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path.encode(),
                                      _INITIALIZE_PHONEME_EVENTS | _INITIALIZE_DONT_EXIT)
         if rate <= 0:
@@ -173,6 +176,33 @@ class _Library:
         self._pcm, self._events = [], []
         return RawSpeech(pcm.astype(np.int16, copy=False), self.sample_rate, events)
 
+    def clauses(self, text: str, *, voice: str) -> tuple[Clause, ...]:
+        name = self._resolve(voice)
+        if self.lib.espeak_SetVoiceByName(name) != _EE_OK:
+            raise VoiceError(f"espeak-ng could not select voice '{voice}'")
+        data = text.encode("utf-8")
+        buffer = ctypes.create_string_buffer(data)          # NUL-terminated, stays alive here
+        base = ctypes.addressof(buffer)
+        pointer = ctypes.c_void_p(base)
+        out: list[Clause] = []
+        done = 0
+        while pointer.value is not None and done < len(data):
+            ipa = self.lib.espeak_TextToPhonemes(ctypes.byref(pointer), _CHARS_UTF8, _PHONEMES_IPA)
+            end = len(data) if pointer.value is None else min(len(data), pointer.value - base)
+            if end <= done:
+                break
+            out.append(Clause(data[done:end].decode("utf-8", "replace"),
+                              (ipa or b"").decode("utf-8", "replace")))
+            done = end
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One clause as espeak-ng reads it: the text it consumed and its phonemes in IPA."""
+    text: str
+    ipa: str
+
 
 _LOCK = threading.Lock()
 _LIBRARY: list[_Library] = []   # the one initialised library, created on first use
@@ -187,3 +217,13 @@ def speak(text: str, *, voice: str, rate: int = 175, pitch: int = 50, pitch_rang
             _LIBRARY.append(_Library())
         return _LIBRARY[0].speak(text, voice=voice, rate=rate, pitch=pitch,
                                  pitch_range=pitch_range, ssml=ssml)
+
+
+def text_to_phonemes(text: str, *, voice: str) -> tuple[Clause, ...]:
+    """The IPA phonemes of `text` as espeak-ng voice `voice` reads it, clause by clause
+    (`espeak_TextToPhonemes`; punctuation is not in the phonemes, but each clause keeps the
+    text it consumed). Thread-safe."""
+    with _LOCK:
+        if not _LIBRARY:
+            _LIBRARY.append(_Library())
+        return _LIBRARY[0].clauses(text, voice=voice)
