@@ -194,8 +194,7 @@ class PiperVoice:
         frame = max(1, round(FRAME_S * rate))
         n = len(audio) // frame
         if n == 0 or not np.any(audio):
-            return np.zeros(0, np.int16) if not len(audio) else (
-                resample((audio * 0).astype(np.int16), rate, self.sample_rate))
+            return np.zeros(0, np.int16)           # a silent sentence makes no chunk
         rms = np.sqrt(np.mean(audio[: n * frame].reshape(n, frame) ** 2, axis=1))
         voiced = rms >= max(rms.max() * 10 ** (-VOICED_BELOW_PEAK_DB / 20), 1e-5)
         level = float(np.sqrt(np.mean(rms[voiced] ** 2)))
@@ -219,6 +218,7 @@ def _duration_timing(text: str, known: list[tuple[str, int]], durations: np.ndar
             break
         spans.append((symbol, int(bounds[k]), int(bounds[k + 2 * n_ids])))
         k += 2 * n_ids
+    spans.append(("_", int(bounds[k]), int(bounds[-1])))      # EOS
     phonemes: list[Phoneme] = []
     stress = ""
     words: list[tuple[int, int]] = []

@@ -66,13 +66,18 @@ def defined_voice(show: Show, name: str) -> voices.Voice:
 
 @lru_cache(maxsize=4)
 def _neural_voice(name: str, definition: VoiceDefinition) -> voices.Voice:
-    from voices.coqui import CoquiVoice    # torch and TTS load only for a show that uses them
-
     def path(value: str | None) -> Path | None:
         return Path(value) if value is not None else None
 
     info = voices.VoiceInfo(name=name, language=definition.show_language,
                             backend=definition.backend, description=definition.description)
+    if definition.backend == "piper":
+        from voices.piper import PiperVoice   # onnxruntime loads only for a show that uses it
+        return PiperVoice(info, model=Path(definition.model), config=path(definition.config),
+                          speaker=definition.speaker, length_scale=definition.length_scale,
+                          noise_scale=definition.noise_scale, noise_w=definition.noise_w,
+                          threads=definition.threads, warn=log.warning)
+    from voices.coqui import CoquiVoice    # torch and TTS load only for a show that uses them
     return CoquiVoice(info, model=path(definition.model), config=path(definition.config),
                       model_name=definition.model_name, speaker=definition.speaker,
                       language=definition.language, reference=path(definition.reference),
