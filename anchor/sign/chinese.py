@@ -22,7 +22,11 @@ _CLAUSE = set("，。！？；：、,.!?;:（）()《》「」『』“”\"—�
 def _tokenizer(words: frozenset[str]):
     """A jieba tokenizer of its own (never jieba's global one), initialised quietly, with the
     lexicon's words in its dictionary so that segmentation keeps them whole."""
-    import jieba
+    import warnings
+
+    with warnings.catch_warnings():     # jieba 0.42's regexes warn of invalid escapes
+        warnings.simplefilter("ignore")
+        import jieba
 
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
