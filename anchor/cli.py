@@ -116,8 +116,15 @@ def parser() -> argparse.ArgumentParser:
     sp = ssub.add_parser("pose", help="write the pose track of a text as a .pose file")
     sp.add_argument("text", help="what to sign")
     sp.add_argument("--lang", required=True, help="sign language: ase (ASL) or csl (Chinese)")
-    sp.add_argument("--fingerspell", action="store_true", help="spell it letter by letter")
+    sp.add_argument("--fingerspell", action="store_true", help="spell it letter by letter "
+                    "(default: the text's glosses: signs, numbers, fingerspelled words)")
     sp.add_argument("-o", "--output", required=True, type=Path, help="the .pose file to write")
+    sc = ssub.add_parser("coverage", help="share of a show's spoken words signed, fingerspelled "
+                         "and dropped, per segment and in total")
+    sc.add_argument("show", help="show file or demo show name")
+    sc.add_argument("--lang", required=True, help="sign language: ase (ASL) or csl (Chinese)")
+    sc.add_argument("--force", action="store_true",
+                    help="gloss the show even when its language does not fit the sign language")
     d = sub.add_parser("doctor", help="check what works on this machine (voices, FaceMesh, fonts, "
                        "codecs, neural backends, test servers) and why not; exit 1 if the "
                        "default path is broken")
@@ -296,12 +303,81 @@ def _sign(args) -> int:
             print(f"{e.gloss:<10} {e.kind:<7} {status:<23} {e.licence:<11} "
                   f"{', '.join(e.words)} | {e.origin}")
         return 0
-    if not args.fingerspell:
-        raise AnchorError("--fingerspell: signing a sentence (text to glosses) is not built yet; "
-                          "add --fingerspell to spell the text letter by letter")
-    track = fingerspell(lexicon, args.text)
+    if args.sign_command == "coverage":
+        return _sign_coverage(args, lexicon)
+    if args.fingerspell:
+        track = fingerspell(lexicon, args.text)
+    else:
+        track = _signed(args.text, lexicon)
     write_pose(track, args.output)
     print(f"wrote {args.output} ({track.frames} frames, {track.duration:.1f} s at {track.fps:g} fps)")
+    return 0
+
+
+def _vocabulary(lexicon):
+    """What the lexicon has, as the data anchor.sign glosses against."""
+    from anchor.sign import Vocabulary
+    return Vocabulary(
+        words={w.casefold(): e.gloss for e in lexicon if e.kind == "sign" for w in e.words},
+        numbers={int(w): e.gloss for e in lexicon if e.kind == "number" for w in e.words
+                 if w.isdigit()},
+        letters=frozenset(e.gloss for e in lexicon if e.kind == "letter"))
+
+
+def _signed(text: str, lexicon):
+    """The pose track of a text: its glosses, each its lexicon sign (a number: its number
+    signs; a word without a sign: fingerspelled), joined as fingerspelling joins letters."""
+    from anchor.sign import TEXT_LANGUAGE, NumberGloss, SignGloss, SpelledGloss, gloss
+    from avatars.signer import fingerspell
+    from avatars.signer.fingerspelling import JOIN_FRAMES
+    from avatars.signer.signing import join
+
+    tracks = []
+    for g in gloss(text, TEXT_LANGUAGE[lexicon.language], _vocabulary(lexicon)):
+        if isinstance(g, SignGloss):
+            tracks.append(lexicon.track(g.gloss))
+        elif isinstance(g, NumberGloss):
+            if not g.signs:
+                raise AnchorError(f"text: the {lexicon.language} lexicon cannot sign the number "
+                                  f"{g.source!r}")
+            tracks += [lexicon.track(s) for s in g.signs]
+        elif isinstance(g, SpelledGloss):
+            tracks.append(fingerspell(lexicon, " ".join(g.letters)))
+    if not tracks:
+        raise AnchorError("text: nothing to sign (no words)")
+    return join(tracks, gap=JOIN_FRAMES)
+
+
+def _sign_coverage(args, lexicon) -> int:
+    """Words signed / fingerspelled / dropped, on the rewriter's spoken text of the show."""
+    from anchor.media import Utterance
+    from anchor.program.script import segment_scripts
+    from anchor.sign import TEXT_LANGUAGE, Coverage, coverage
+    from anchor.show import load_show
+
+    show = load_show(_show_path(args.show))
+    language = TEXT_LANGUAGE[lexicon.language]
+    if show.language != language and not args.force:
+        raise AnchorError(f"--lang: {args.lang} is signed from {language!r} text, but "
+                          f"{show.path} is in {show.language!r} (add --force to gloss it anyway)")
+    vocabulary = _vocabulary(lexicon)
+
+    def line(name: str, c: Coverage) -> str:
+        return (f"{name:<14} {c.words:>5} words  signed {c.signed:>4} ({c.share('signed'):6.1%})  "
+                f"fingerspelled {c.fingerspelled:>4} ({c.share('fingerspelled'):6.1%})  "
+                f"dropped {c.dropped:>4} ({c.share('dropped'):6.1%})")
+
+    total = Coverage()
+    print(f"{show.path}: {args.lang} ({language} text), the rules rewriter's spoken text")
+    for _, index, items in segment_scripts(show, warn=warn):
+        counted = Coverage()
+        for item, _state in items:
+            for u in (getattr(item, "utterances", None) or (item,)):
+                if isinstance(u, Utterance):
+                    counted += coverage(u.text, language, vocabulary)
+        total += counted
+        print(line(f"segment {index + 1}", counted))
+    print(line("total", total))
     return 0
 
 

@@ -21,7 +21,7 @@ LAYERS = [
     {"anchor.consent"},                   # raises the errors of the floor below it
     {"voices", "avatars", "streaming"},
     {"anchor.text"},                      # what a character is, folding: for all above
-    {"anchor.moderation", "anchor.studio"},
+    {"anchor.moderation", "anchor.studio", "anchor.sign"},
     {"anchor.show"},
     {"anchor.language_model"},
     {"anchor.rewriter"},
