@@ -230,7 +230,13 @@ class SignerFigure:
         inner = sk.stroke(pts, list(widths))
         sk.paint(outer, shade)
         sk.paint(inner, fill)
-        sk.tint(subtract(inner, sk.blur(sk.shift(inner, -5, -2), 4)), shade, 0.55)
+        # volume without a blur: a lit stripe along the upper-left edge
+        d = np.array([pts[1][0] - pts[0][0], pts[1][1] - pts[0][1]])
+        n = _unit(np.array([d[1], -d[0]]))
+        if n[0] + n[1] > 0:
+            n = -n
+        off = [(x + n[0] * widths[0] * 0.22, y + n[1] * widths[0] * 0.22) for x, y in pts]
+        sk.paint(sk.stroke(off, [widths[0] * 0.3, widths[1] * 0.3]), lerp_color(fill, (255, 255, 255), 0.12))
 
     def _upper_arm(self, sk: Sketch, shoulder, elbow) -> None:
         look = self.style.look
