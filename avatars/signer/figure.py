@@ -236,7 +236,7 @@ class SignerFigure:
         if n[0] + n[1] > 0:
             n = -n
         off = [(x + n[0] * widths[0] * 0.22, y + n[1] * widths[0] * 0.22) for x, y in pts]
-        sk.paint(sk.stroke(off, [widths[0] * 0.3, widths[1] * 0.3]), lerp_color(fill, (255, 255, 255), 0.12))
+        sk.paint(sk.stroke(off, [widths[0] * 0.3, widths[1] * 0.3]), lerp_color(fill, (255, 255, 255), 0.06))
 
     def _upper_arm(self, sk: Sketch, shoulder, elbow) -> None:
         look = self.style.look
