@@ -245,11 +245,10 @@ class SignerFigure:
     def _forearm(self, sk: Sketch, elbow, wrist) -> None:
         look = self.style.look
         e, w = np.asarray(elbow[:2]), np.asarray(wrist[:2])
-        cuff_start, sleeve_end = w + (e - w) * 0.2, w + (e - w) * 0.12
+        sleeve_end = w + (e - w) * 0.12
         self._limb(sk, e, sleeve_end, FOREARM_WIDTH, look.jacket_light, look.jacket_shade)
         self._limb(sk, sleeve_end, w + (e - w) * 0.02, (WRIST_WIDTH * 1.35, WRIST_WIDTH * 1.3),
                    look.shirt, look.shirt_shade)
-        del cuff_start
 
     # ------------------------------------------------------------ hands
     def palm_faces_camera(self, hand: np.ndarray, side: str) -> bool:
