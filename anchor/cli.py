@@ -125,6 +125,12 @@ def parser() -> argparse.ArgumentParser:
     sc.add_argument("--lang", required=True, help="sign language: ase (ASL) or csl (Chinese)")
     sc.add_argument("--force", action="store_true",
                     help="gloss the show even when its language does not fit the sign language")
+    sr = ssub.add_parser("render", help="render a .pose file by the signer alone into an MP4")
+    sr.add_argument("pose", type=Path, help="the .pose file")
+    sr.add_argument("-o", "--output", required=True, type=Path, help="the MP4 to write")
+    sr.add_argument("--size", type=_size, default=(1280, 720), help="video size (default 1280x720)")
+    sr.add_argument("--fps", type=_fps, default=25, help="frames per second (default 25)")
+    sr.set_defaults(command="sign-render")
     d = sub.add_parser("doctor", help="check what works on this machine (voices, FaceMesh, fonts, "
                        "codecs, neural backends, test servers) and why not; exit 1 if the "
                        "default path is broken")
@@ -378,6 +384,12 @@ def _sign_coverage(args, lexicon) -> int:
         total += counted
         print(line(f"segment {index + 1}", counted))
     print(line("total", total))
+def _sign_render(args) -> int:
+    from anchor.sign_render import render_pose
+
+    frames = render_pose(args.pose, args.output, width=args.size[0], height=args.size[1],
+                         fps=args.fps)
+    print(f"wrote {args.output} ({frames} frames at {args.fps} fps)")
     return 0
 
 
@@ -388,7 +400,8 @@ def _doctor(args) -> int:
 
 
 COMMANDS = {"render": _render, "live": _live, "avatar": _avatar, "voices": _voices, "avatars": _avatars,
-            "shows": _shows, "doctor": _doctor, "sign": _sign}
+            "shows": _shows, "doctor": _doctor, "sign": _sign,
+            "sign-render": _sign_render}
 
 if __name__ == "__main__":
     sys.exit(main())

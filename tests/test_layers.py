@@ -28,7 +28,7 @@ LAYERS = [
     {"anchor.answers"},
     {"anchor.program"},
     {"anchor.live"},
-    {"anchor.render", "anchor.doctor"},
+    {"anchor.render", "anchor.sign_render", "anchor.doctor"},
     {"anchor.cli"},
 ]
 LAYER = {unit: i for i, units in enumerate(LAYERS) for unit in units}
