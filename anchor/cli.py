@@ -357,6 +357,7 @@ def _signed(text: str, lexicon):
 def _sign_coverage(args, lexicon) -> int:
     """Words signed / fingerspelled / dropped, on the rewriter's spoken text of the show."""
     from anchor.media import Utterance
+    from anchor.program.recording import Recording
     from anchor.program.script import segment_scripts
     from anchor.sign import TEXT_LANGUAGE, Coverage, coverage
     from anchor.show import load_show
@@ -378,12 +379,15 @@ def _sign_coverage(args, lexicon) -> int:
     for _, index, items in segment_scripts(show, warn=warn):
         counted = Coverage()
         for item, _state in items:
-            for u in (getattr(item, "utterances", None) or (item,)):
+            for u in (item.utterances if isinstance(item, Recording) else (item,)):
                 if isinstance(u, Utterance):
                     counted += coverage(u.text, language, vocabulary)
         total += counted
         print(line(f"segment {index + 1}", counted))
     print(line("total", total))
+    return 0
+
+
 def _sign_render(args) -> int:
     from anchor.sign_render import render_pose
 
