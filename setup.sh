@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets Anchor up on a fresh Debian/Ubuntu machine: system packages, then a virtualenv in .venv
-# with the exact package set the tests passed with (locks/*.txt, see locks/lock.py).
+# with the exact package set the tests passed with (locks/*.lock.txt, see locks/lock.py).
 #   bash setup.sh          the product (embedded defaults: espeak-ng voice, drawn presenter)
 #   bash setup.sh --neural plus the neural backends (torch, Coqui TTS, transformers; several GB)
 #   bash setup.sh --test   plus what the tests need (the neural backends included)
@@ -33,8 +33,8 @@ fi
 
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-echo "setup: installing locks/$flavour.txt into .venv"
-.venv/bin/pip install -q --disable-pip-version-check --require-hashes -r "locks/$flavour.txt"
+echo "setup: installing locks/$flavour.lock.txt into .venv"
+.venv/bin/pip install -q --disable-pip-version-check --require-hashes -r "locks/$flavour.lock.txt"
 .venv/bin/python locks/lock.py check "$flavour"       # the lock still fits pyproject.toml
 .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
 .venv/bin/pip check

@@ -1,7 +1,7 @@
 """The locks: the exact set of packages the tests passed with, one file per install flavour.
 
     python3 locks/lock.py refresh          re-resolve every lock from pyproject.toml (needs PyPI)
-    python3 locks/lock.py check FLAVOUR    does locks/FLAVOUR.txt still satisfy pyproject.toml?
+    python3 locks/lock.py check FLAVOUR    does locks/FLAVOUR.lock.txt still satisfy pyproject.toml?
 
 `pyproject.toml` keeps version ranges for people who use Anchor as a library; `setup.sh` (and so
 CI) installs the application from a lock, so a new release of any dependency cannot break a
@@ -30,7 +30,7 @@ REFRESH = "python3 locks/lock.py refresh"
 
 
 def lock_path(flavour: str) -> Path:
-    return LOCKS / f"{flavour}.txt"
+    return LOCKS / f"{flavour}.lock.txt"
 
 
 def refresh() -> int:

@@ -40,6 +40,6 @@ def test_a_range_narrowed_or_a_dependency_added_without_refresh_is_named(tmp_pat
     narrowed.write_text(text.replace('"aiortc>=1.16"', '"aiortc>=9", "left-pad-zero>=1"'))
     found = lock.problems("default", pyproject=narrowed)
     assert len(found) == 2
-    assert found[0].startswith("default.txt: aiortc==") and "asks for >=9" in found[0]
-    assert found[1] == ("default.txt: left-pad-zero is required by pyproject.toml "
+    assert found[0].startswith("default.lock.txt: aiortc==") and "asks for >=9" in found[0]
+    assert found[1] == ("default.lock.txt: left-pad-zero is required by pyproject.toml "
                         "(left-pad-zero>=1) but not locked")
