@@ -155,7 +155,8 @@ def _chromium() -> str:
 
 
 def _nginx_rtmp() -> str:
-    path = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+    # /usr/sbin is not on every user's PATH; Debian's nginx lives there
+    path = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
     if path is None:
         raise Unusable("nginx not found (the RTMP push tests need it: bash setup.sh --test)")
     if not RTMP_MODULE.exists():

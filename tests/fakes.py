@@ -1,8 +1,11 @@
 """Fakes of our own interfaces, for pipeline tests only: every other test uses the real parts."""
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 
+from anchor.clock import VirtualClock
 from anchor.media import (PROGRAM_RATE, AudioChunk, FaceDrive, Layer, PresenterFrame, Utterance,
                           Viseme, Word)
 from voices.base import VoiceInfo
@@ -73,3 +76,24 @@ class FakeStudio:
     def compose(self, frame: PresenterFrame, state):
         self.states.append(state)
         return frame.patch.image[:, :, :3].copy()
+
+
+class BackoffClock(VirtualClock):
+    """A virtual clock that notes every delay slept on it (time moves at once): what a
+    reconnecting push waited, without waiting."""
+
+    def __init__(self):
+        super().__init__()
+        self.delays: list[float] = []
+
+    async def sleep_until(self, t: float) -> None:
+        self.delays.append(round(t - self.now(), 6))
+        await super().sleep_until(t)
+
+
+async def until(condition, timeout: float, step: float = 0.05) -> None:
+    """Wait for `condition()` to hold (a state of a real peer we cannot be told about by an
+    event), giving up after `timeout` seconds: a bound on patience, never a timing assertion."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(step)

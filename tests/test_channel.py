@@ -19,6 +19,7 @@ import aiohttp
 import av
 import numpy as np
 
+from fakes import until
 from anchor.live import Channel, make_app
 from anchor.program import Format
 from anchor.show import demo_show_path
@@ -163,12 +164,6 @@ async def metric(http: aiohttp.ClientSession, pattern: str) -> list[float]:
     return [float(m.group(1)) for m in re.finditer(rf"^{pattern} (\S+)$", text, re.M)]
 
 
-async def until(condition, timeout: float = PATIENCE, step: float = 0.1) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(step)
-
-
 # --- WebRTC through WHEP ----------------------------------------------------------------------
 
 async def test_whep_viewer_sees_the_presenter_move_and_hears_her_then_leaves():
@@ -196,7 +191,7 @@ async def test_whep_viewer_sees_the_presenter_move_and_hears_her_then_leaves():
 
             async with http.delete(location) as resp:
                 assert resp.status in (200, 204)
-            await until(lambda: channel.viewers.count == 0)
+            await until(lambda: channel.viewers.count == 0, PATIENCE)
             assert await metric(http, "anchor_viewers") == [0]
             async with http.delete(location) as resp:
                 assert resp.status == 404                 # already gone
@@ -258,12 +253,12 @@ async def test_editing_the_show_file_live_takes_effect_and_a_broken_edit_is_refu
 
             # a syntax error: refused, counted, the edited show stays on air
             write_atomically(path, show_yaml() + "  - kind: text\n    text: [unclosed\n")
-            await until(lambda: channel.counts["reload_errors"] >= 1)
+            await until(lambda: channel.counts["reload_errors"] >= 1, PATIENCE)
             assert await metric(http, 'anchor_errors_total{kind="reload"}') == [1]
             frames_before, said = channel.pacer.stats.frames_out, len(events.seen)
             # still talking (the edited show goes on), pictures still flowing
             await events.next(lambda e: e["type"] == "subtitle", after=said)
-            await until(lambda: channel.pacer.stats.frames_out > frames_before + FMT.fps)
+            await until(lambda: channel.pacer.stats.frames_out > frames_before + FMT.fps, PATIENCE)
             assert channel.show.title == "Channel Test" and "zebra" in str(channel.show.segments[0])
             async with http.get("/healthz") as resp:
                 assert resp.status == 200 and (await resp.json())["status"] == "ok"
@@ -309,12 +304,12 @@ async def test_push_reaches_nginx_rtmp_and_survives_the_server_dying(nginx_rtmp)
             return {p["id"]: p["state"] for p in channel.pushes()}[target]
 
         up = f'anchor_push_up{{target="{target}",kind="rtmp",state="\\w+"}}'
-        await until(lambda: state() == "live")
+        await until(lambda: state() == "live", PATIENCE)
         assert await metric(http, up) == [1]
         async with watching(http, channel) as (video, audio, _, _):
             await frames(video, 2 * FMT.fps, PATIENCE)        # two seconds pushed and watched
             nginx_rtmp.stop()                                 # the ingest crashes
-            await until(lambda: state() != "live")
+            await until(lambda: state() != "live", PATIENCE)
             assert await metric(http, up) == [0]
             # the viewer does not notice
             await frames(video, FMT.fps, PATIENCE)

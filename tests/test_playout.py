@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from fakes import until
 from anchor.clock import SystemClock, VirtualClock
 from anchor.media import PROGRAM_RATE, AudioBlock, VideoFrame
 from streaming.broadcast import Broadcast
@@ -105,12 +106,6 @@ class Gate:
         return gated
 
 
-async def until(condition, timeout: float = PATIENCE) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.05)
-
-
 async def read_all(track, into: list) -> None:
     while True:
         into.append(await track.recv())
@@ -156,11 +151,12 @@ async def test_a_viewer_that_falls_behind_loses_video_frames_not_the_others_soun
         # the slow viewer's link stops taking packets: its video backs up past the limit
         gate = Gate(viewers._viewers[slow_id].pc)
         gate.open.clear()
-        await until(lambda: viewers.stats.skipped_by_viewer[slow_id] >= FPS)   # a second skipped
+        await until(lambda: viewers.stats.skipped_by_viewer[slow_id] >= FPS, PATIENCE)  # 1 s skipped
         gate.open.set()
         seen = len(slow["video"])
-        await until(lambda: len(slow["video"]) >= seen + 2 * FPS)   # it plays again, from a keyframe
-        await until(lambda: len(steady["audio"]) >= heard_from + 3 * 50)   # 3 s heard meanwhile
+        # it plays again, from a keyframe, and the steady viewer heard 3 s meanwhile
+        await until(lambda: len(slow["video"]) >= seen + 2 * FPS, PATIENCE)
+        await until(lambda: len(steady["audio"]) >= heard_from + 3 * 50, PATIENCE)
 
         stats = viewers.stats
         assert stats.skipped_by_viewer[slow_id] >= FPS

@@ -13,7 +13,7 @@ import av
 import numpy as np
 import pytest
 
-from anchor.clock import VirtualClock
+from fakes import BackoffClock, until as until_true
 from anchor.errors import OutputError
 from nginx_rtmp import free_port, nginx_rtmp  # noqa: F401  (the fixture)
 from streaming.broadcast import Broadcast
@@ -96,27 +96,9 @@ async def until(push: RtmpPush, state: str) -> None:
     await asyncio.wait_for(push.until(state), PATIENCE)
 
 
-async def until_true(condition, timeout: float = PATIENCE) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.05)
-
-
 async def until_sent(push: RtmpPush, seconds: float, since: int = 0) -> None:
     """Wait until the ingest has taken `seconds` of media more than `since` packets."""
-    await until_true(lambda: push.packets_sent >= since + seconds * PER_SECOND)
-
-
-class BackoffClock(VirtualClock):
-    """A virtual clock that notes every delay slept on it (time moves at once)."""
-
-    def __init__(self):
-        super().__init__()
-        self.delays: list[float] = []
-
-    async def sleep_until(self, t: float) -> None:
-        self.delays.append(round(t - self.now(), 6))
-        await super().sleep_until(t)
+    await until_true(lambda: push.packets_sent >= since + seconds * PER_SECOND, PATIENCE)
 
 
 def read_back(path) -> dict:
@@ -175,7 +157,7 @@ async def test_push_survives_the_server_dying_and_reconnects(nginx_rtmp, feeder)
     await until(push, "retrying")
     assert push.last_error and KEY not in push.last_error
     # a refused attempt meanwhile: tried again, and back to waiting
-    await until_true(lambda: push.reconnects >= 1 and push.state == "retrying")
+    await until_true(lambda: push.reconnects >= 1 and push.state == "retrying", PATIENCE)
     assert push.connections == 1
     sent_while_down = push.packets_sent
     nginx_rtmp.start()
@@ -197,7 +179,7 @@ async def test_refused_connection_retries_with_backoff(feeder):
     published = feeder.broadcast["h264"].packets
     await push.start()
     await until(push, "retrying")
-    await until_true(lambda: len(clock.delays) >= 5)
+    await until_true(lambda: len(clock.delays) >= 5, PATIENCE)
     assert push.state in ("retrying", "connecting")
     assert "refused" in push.last_error.lower() and KEY not in push.last_error
     # each refused attempt waits longer: 0.1, 0.2, 0.4, then at most 0.4 s - not a busy loop
@@ -226,7 +208,7 @@ async def test_silent_server_is_given_up_after_the_stall_limit(feeder):
         published = feeder.broadcast["h264"].packets
         # (on a loaded machine the sender may take longer than stall_s to start: that attempt
         # is given up too, and the next one connects)
-        await until_true(lambda: held)                # connected; the handshake never ends
+        await until_true(lambda: held, PATIENCE)    # connected; the handshake never ends
         await until(push, "retrying")
         assert "no data" in push.last_error
         # while the sender hung in the handshake, the channel kept its pace

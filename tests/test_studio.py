@@ -170,10 +170,10 @@ def test_headline_strap_and_product_card_appear_only_when_set():
     assert np.array_equal(studio.compose(frame, ProgramState(subtitle="Good evening.")), plain)
 
 
-def reference_compose(studio: Studio, frame: PresenterFrame, state: ProgramState) -> np.ndarray:
-    """Everything redrawn from scratch in float, straight alpha 'over', rounded once."""
+def reference_redraw(studio: Studio, figures, state: ProgramState) -> np.ndarray:
+    """Everything redrawn from scratch in float, straight alpha 'over', rounded once:
+    `figures` are (box, PresenterFrame) pairs, bottom to top, then the overlays."""
     out = studio.background.astype(np.float64)
-    box = studio.presenter_box
 
     def over(layer: Layer, x: int, y: int, clip: Box | None):
         h, w = layer.image.shape[:2]
@@ -188,12 +188,17 @@ def reference_compose(studio: Studio, frame: PresenterFrame, state: ProgramState
         a = src[..., 3:4] / 255
         out[y0:y1, x0:x1] = src[..., :3] * a + out[y0:y1, x0:x1] * (1 - a)
 
-    over(frame.base, box.x + frame.base.x, box.y + frame.base.y, box)
-    if frame.patch is not None:
-        over(frame.patch, box.x + frame.patch.x, box.y + frame.patch.y, box)
+    for box, frame in figures:
+        over(frame.base, box.x + frame.base.x, box.y + frame.base.y, box)
+        if frame.patch is not None:
+            over(frame.patch, box.x + frame.patch.x, box.y + frame.patch.y, box)
     for layer in studio.overlays(state):
         over(layer, layer.x, layer.y, None)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def reference_compose(studio: Studio, frame: PresenterFrame, state: ProgramState) -> np.ndarray:
+    return reference_redraw(studio, [(studio.presenter_box, frame)], state)
 
 
 def test_fast_composition_matches_a_slow_full_redraw():

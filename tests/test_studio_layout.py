@@ -14,6 +14,8 @@ import PIL
 import pytest
 from PIL import features
 
+from test_studio import reference_redraw
+
 from anchor.errors import AnchorError
 from anchor.media import Layer, PresenterFrame
 from anchor.studio import (Box, Layout, Placement, ProductCard, ProgramState, Studio,
@@ -194,32 +196,6 @@ def test_the_signer_as_the_main_figure_with_the_presenter_small_or_absent(presen
     assert label_intact(studio, frame)
 
 
-def reference_two_figures(studio: Studio, figures, state: ProgramState) -> np.ndarray:
-    """Everything redrawn from scratch in float, straight alpha 'over', rounded once."""
-    out = studio.background.astype(np.float64)
-
-    def over(layer: Layer, x: int, y: int, clip: Box | None):
-        h, w = layer.image.shape[:2]
-        x0, y0, x1, y1 = x, y, x + w, y + h
-        if clip is not None:
-            x0, y0 = max(x0, clip.x), max(y0, clip.y)
-            x1, y1 = min(x1, clip.x + clip.w), min(y1, clip.y + clip.h)
-        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, studio.width), min(y1, studio.height)
-        if x0 >= x1 or y0 >= y1:
-            return
-        src = layer.image[y0 - y:y1 - y, x0 - x:x1 - x].astype(np.float64)
-        a = src[..., 3:4] / 255
-        out[y0:y1, x0:x1] = src[..., :3] * a + out[y0:y1, x0:x1] * (1 - a)
-
-    for box, frame in figures:               # bottom to top
-        over(frame.base, box.x + frame.base.x, box.y + frame.base.y, box)
-        if frame.patch is not None:
-            over(frame.patch, box.x + frame.patch.x, box.y + frame.patch.y, box)
-    for layer in studio.overlays(state):
-        over(layer, layer.x, layer.y, None)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
-
-
 def test_two_moving_figures_compose_like_a_slow_full_redraw():
     # the signer in the corner over the presenter's canvas: the presenter's patch runs under it
     layout = signer_pip_layout(1280, 720, "right", corner="bottom-right", size=0.4)
@@ -238,7 +214,7 @@ def test_two_moving_figures_compose_like_a_slow_full_redraw():
                    (signer, PresenterFrame(signer_bases[n // 3 % 2], hands))]
         state = (FULL, ProgramState(subtitle="Thanks for watching."))[n // 4 % 2]
         fast = studio.compose(figures[0][1], state, signer=figures[1][1])
-        worst = max(worst, int(np.abs(fast.astype(int) - reference_two_figures(
+        worst = max(worst, int(np.abs(fast.astype(int) - reference_redraw(
             studio, figures, state)).max()))
     assert worst <= 2, f"fast composition differs from the reference by {worst} levels"
 

@@ -11,7 +11,7 @@ from aiohttp import web
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from anchor.clock import VirtualClock
+from fakes import BackoffClock, until
 from streaming.broadcast import Broadcast
 from streaming.webrtc import only_host_addresses
 from streaming.whip import WhipPush
@@ -95,24 +95,6 @@ async def channel():
     synthetic = SyntheticChannel(broadcast).start()
     yield broadcast
     await synthetic.stop()
-
-
-class BackoffClock(VirtualClock):
-    """A virtual clock that notes every delay slept on it (time moves at once)."""
-
-    def __init__(self):
-        super().__init__()
-        self.delays: list[float] = []
-
-    async def sleep_until(self, t: float) -> None:
-        self.delays.append(round(t - self.now(), 6))
-        await super().sleep_until(t)
-
-
-async def until(condition, timeout: float) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.05)
 
 
 async def test_push_streams_and_reconnects_after_the_receiver_dies(channel):
